@@ -1,0 +1,44 @@
+# newswatch entry points. The virtual environment lives in .venv; Elasticsearch is started by infra/.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+NW := $(VENV)/bin/newswatch
+export PREFECT_HOME ?= $(CURDIR)/.newswatch/prefect
+export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
+export DO_NOT_TRACK ?= 1
+
+.PHONY: install up down status demo test lint bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
+	touch $@
+
+up: ## start Elasticsearch 9 on loopback (or check NEWSWATCH_ES_URL)
+	bash infra/elasticsearch.sh up
+
+down: ## stop Elasticsearch and the Prefect server
+	bash infra/elasticsearch.sh down
+	bash infra/prefect.sh down
+
+status:
+	bash infra/elasticsearch.sh status || true
+	bash infra/prefect.sh status || true
+
+demo: install up ## the whole job on the bundled feeds, then search results and alerts
+	$(NW) run --once
+	$(NW) search Lukashenko
+	$(NW) alerts
+
+test: install up ## every test, integration ones against the real Elasticsearch
+	$(PY) -m pytest -q
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+clean:
+	rm -rf .newswatch

@@ -1,0 +1,276 @@
+"""The ``newswatch`` command: run and schedule the monitor, search, list alerts, tag a text by hand."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from newswatch.search import HIGHLIGHT, QueryError, SearchRequest, list_alerts, search, stats
+from newswatch.settings import Settings, load_settings
+from newswatch.store import StoreUnavailable, check_available, connect
+
+# Prefect reads these at import: a slow first start of the ephemeral API (database migrations on a
+# 2-core machine) must not time out, and its state belongs with the project's other local state.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+os.environ.setdefault("PREFECT_HOME", str(Path(".newswatch/prefect").resolve()))
+Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
+
+app = typer.Typer(help="Watch news feeds, get alerts on watched entities, search what was collected.", no_args_is_help=True)
+out = Console(width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True)
+
+FeedsOpt = Annotated[Path | None, typer.Option("--feeds", help="feed list (YAML or OPML); default: setting feeds_file")]
+WatchOpt = Annotated[Path | None, typer.Option("--watchlist", help="watchlist YAML; default: setting watchlist_file")]
+
+
+def fail(message: str, code: int = 1) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def settings_or_exit(**overrides) -> Settings:
+    try:
+        return load_settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        fail(f"setting {'.'.join(str(p) for p in first['loc'])} (NEWSWATCH_{str(first['loc'][0]).upper()}): {first['msg']}")
+    raise AssertionError  # unreachable
+
+
+def es_or_exit(settings: Settings):
+    es = connect(settings)
+    try:
+        check_available(es, settings)
+    except StoreUnavailable as exc:
+        fail(str(exc))
+    return es
+
+
+@app.command()
+def run(
+    once: Annotated[bool, typer.Option("--once", help="poll every feed now and process what is new")] = False,
+    feeds: FeedsOpt = None,
+    watchlist: WatchOpt = None,
+) -> None:
+    """Run the monitor flow now (Prefect, ephemeral local API)."""
+    if not once:
+        fail("use `newswatch run --once` for one run now, or `newswatch serve` for a schedule", 2)
+    settings_or_exit(feeds_file=feeds, watchlist_file=watchlist)  # fail fast on bad settings
+    from flows.feedlist import FeedListError
+    from flows.monitor import monitor
+    from pipelines.watchlist import WatchlistError
+
+    try:
+        report = monitor(feeds_file=str(feeds) if feeds else None, watchlist_file=str(watchlist) if watchlist else None, force=True)
+    except (FeedListError, WatchlistError, ValueError) as exc:
+        fail(str(exc))
+    print_report(report)
+    if (report["errors"] and report["polled"] == 0) or any(e.startswith("Elasticsearch") for e in report["errors"]):
+        raise typer.Exit(1)
+
+
+def print_report(report: dict) -> None:
+    table = Table(title="monitor run", show_header=False)
+    for key in (
+        "feeds",
+        "polled",
+        "not_modified",
+        "failed",
+        "new_items",
+        "batches_processed",
+        "articles_indexed",
+        "copies",
+        "alerts",
+        "items_rejected",
+    ):
+        table.add_row(key.replace("_", " "), str(report[key]))
+    out.print(table)
+    for e in report["errors"]:
+        err.print(f"[red]error:[/] {e}", highlight=False)
+
+
+@app.command()
+def serve(
+    interval: Annotated[int | None, typer.Option(help="seconds between runs; default: setting serve_interval_s")] = None,
+    feeds: FeedsOpt = None,
+    watchlist: WatchOpt = None,
+) -> None:
+    """Run the monitor on an interval schedule, against a Prefect server the project starts."""
+    from flows.schedule import serve_monitor
+
+    settings = settings_or_exit(feeds_file=feeds, watchlist_file=watchlist)
+    serve_monitor(settings, interval or settings.serve_interval_s, feeds, watchlist)
+
+
+def _rich_highlight(s: str) -> Text:
+    text = Text()
+    for i, part in enumerate(s.replace(HIGHLIGHT[1], HIGHLIGHT[0]).split(HIGHLIGHT[0])):
+        text.append(part, style="bold yellow" if i % 2 else "")
+    return text
+
+
+@app.command("search")
+def search_cmd(
+    query: Annotated[str, typer.Argument(help='simple_query_string: "a phrase", a AND b, a | b, -not, prefix*')] = "",
+    actor: Annotated[list[str] | None, typer.Option("--actor", help="canonical actor name (repeatable)")] = None,
+    topic: Annotated[list[str] | None, typer.Option("--topic", help="topic label or IPTC id (repeatable)")] = None,
+    source: Annotated[list[str] | None, typer.Option("--source")] = None,
+    lang: Annotated[list[str] | None, typer.Option("--lang")] = None,
+    since: Annotated[str | None, typer.Option(help="e.g. 7d, 12h, 2020-09-01")] = None,
+    until: Annotated[str | None, typer.Option()] = None,
+    sort: Annotated[str, typer.Option(help="relevance or newest")] = "relevance",
+    page: int = 1,
+    size: int = 10,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Full-text search over indexed articles, with filters and highlighted snippets."""
+    settings = settings_or_exit()
+    req = SearchRequest(
+        query, tuple(actor or ()), tuple(topic or ()), tuple(source or ()), tuple(lang or ()), since, until, sort, page, size
+    )
+    try:
+        result = search(es_or_exit(settings), settings, req)
+    except QueryError as exc:
+        fail(str(exc), 2)
+    if as_json:
+        for h in result["hits"]:
+            h["title_highlight"] = h["title_highlight"].replace(HIGHLIGHT[0], "").replace(HIGHLIGHT[1], "")
+            h["snippet"] = h["snippet"].replace(HIGHLIGHT[0], "").replace(HIGHLIGHT[1], "")
+        out.print_json(json.dumps(result, ensure_ascii=False))
+        return
+    table = Table(title=f"{result['total']} articles match {query!r} (page {page})", show_lines=True)
+    for col in ("published", "source", "title / snippet", "actors", "topics"):
+        table.add_column(col)
+    for h in result["hits"]:
+        body = _rich_highlight(h["title_highlight"])
+        body.append("\n")
+        body.append_text(_rich_highlight(h["snippet"]))
+        actors = ", ".join(a["name"] for a in h.get("actors", [])[:5])
+        topics = ", ".join(t["label"] for t in h.get("topics", [])[:4])
+        table.add_row((h.get("published_at") or "")[:16], h.get("source", ""), body, actors, topics)
+    out.print(table)
+
+
+@app.command("stats")
+def stats_cmd(
+    query: Annotated[str, typer.Argument()] = "",
+    since: Annotated[str | None, typer.Option()] = None,
+    top: int = 10,
+) -> None:
+    """Top actors, topics and sources, and a per-day timeline, for a query."""
+    settings = settings_or_exit()
+    try:
+        result = stats(es_or_exit(settings), settings, SearchRequest(query, since=since), top)
+    except QueryError as exc:
+        fail(str(exc), 2)
+    out.print(f"{result['total']} articles match {query!r}")
+    for name in ("actors", "topics", "sources", "per_day"):
+        table = Table(title=name.replace("_", " "))
+        table.add_column(name)
+        table.add_column("articles", justify="right")
+        for key, n in result[name]:
+            table.add_row(str(key), str(n))
+        out.print(table)
+
+
+@app.command()
+def alerts(
+    rule: Annotated[str | None, typer.Option(help="only this rule's alerts")] = None,
+    size: int = 50,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List alerts, newest first, with what matched and how long it took."""
+    settings = settings_or_exit()
+    found = list_alerts(es_or_exit(settings), settings, rule, size)
+    if as_json:
+        out.print_json(json.dumps(found, ensure_ascii=False))
+        return
+    table = Table(title=f"{len(found)} alerts", show_lines=True)
+    for col in ("alerted", "rule", "title", "matched", "delay (ingest → alert)", "delivery"):
+        table.add_column(col)
+    for a in found:
+        matched = ", ".join(f"{m['term']} ({m['kind']})" for m in a["matched"])
+        delay = a.get("delay_from_ingestion_s")
+        table.add_row(a["alerted_at"][:19], a["rule_id"], a.get("title", ""), matched, f"{delay:.1f} s" if delay is not None else "-",
+                      a.get("delivery", {}).get("status", ""))  # fmt: skip
+    out.print(table)
+
+
+@app.command()
+def tag(
+    file: Annotated[str, typer.Argument(help="a text or HTML file, or - for standard input")],
+    title: Annotated[str, typer.Option(help="the article's title")] = "",
+    language: Annotated[str | None, typer.Option(help="language hint")] = None,
+    watchlist: WatchOpt = None,
+) -> None:
+    """Print the enriched article (clean text, language, actors, topics, watch matches) as JSON; nothing is indexed."""
+    from pipelines.enrich import Knowledge, Models, prepare, tag_batch
+    from pipelines.language import build_detector
+    from pipelines.match import WatchlistMatcher
+
+    settings = settings_or_exit(watchlist_file=watchlist)
+    try:
+        body = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot read {file}: {exc.strerror}")
+    source = "stdin" if file == "-" else str(Path(file).resolve())
+    item = {"feed": {"id": "manual", "url": source, "language": language}, "guid": source, "title": title, "content": body}
+    try:
+        knowledge = Knowledge.load(settings)
+        article = prepare(item, build_detector(settings.languages), settings)
+        tag_batch([article], Models.load(settings), knowledge, settings.spacy_batch_size)
+    except ValueError as exc:
+        fail(str(exc))
+    article["watch"] = [rule.id for rule, _ in WatchlistMatcher(knowledge.rules).match(article)]
+    for key in ("minhash", "minhash_bands"):
+        article.pop(key)
+    out.print_json(json.dumps(article, ensure_ascii=False))
+
+
+@app.command()
+def feeds(feeds_file: FeedsOpt = None) -> None:
+    """Each feed's health: last success, last error and its class, failures in a row, next poll."""
+    from flows import feed_state
+    from flows.feedlist import load_feeds
+
+    settings = settings_or_exit(feeds_file=feeds_file)
+    listed = load_feeds(settings.feeds_file)
+    states = feed_state.load_states(es_or_exit(settings), settings, listed)
+    table = Table(title=f"{len(listed)} feeds")
+    for col in ("feed", "last success", "failures", "last error", "next due"):
+        table.add_column(col)
+    for f in listed:
+        s = states.get(f.id, {})
+        error = f"[{s.get('last_error_class')}] {s.get('last_error')}" if s.get("consecutive_failures") else ""
+        table.add_row(f.name or f.url, (s.get("last_success_at") or "never")[:19], str(s.get("consecutive_failures", 0)), error,
+                      (s.get("next_due_at") or "now")[:19])  # fmt: skip
+    out.print(table)
+
+
+@app.command()
+def replay(
+    all_done: Annotated[bool, typer.Option("--all", help="move every processed batch back to pending first")] = False,
+) -> None:
+    """Process pending raw batches again (after an outage), or with --all every batch ever stored."""
+    from flows.monitor import replay_flow
+    from flows.raw_store import RawStore
+
+    settings = settings_or_exit()
+    es_or_exit(settings)
+    store = RawStore(settings.data_dir)
+    if all_done:
+        store.requeue(store.done())
+    print_report(replay_flow())
+
+
+if __name__ == "__main__":
+    app()

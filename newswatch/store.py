@@ -1,0 +1,81 @@
+"""The Elasticsearch side: connecting, applying the index templates, and clear errors when it is down."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+from elasticsearch import ApiError, Elasticsearch, TransportError
+
+from newswatch.paths import SCHEMAS_DIR
+from newswatch.settings import Settings
+
+
+class StoreUnavailable(RuntimeError):
+    """Elasticsearch cannot be used right now; articles stay in the raw store for the next run."""
+
+
+def safe_url(url: str) -> str:
+    """The URL without credentials, fit for logs and errors."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    return f"{parts.scheme}://{host}{':' + str(parts.port) if parts.port else ''}{parts.path.rstrip('/')}"
+
+
+def connect(settings: Settings) -> Elasticsearch:
+    return Elasticsearch(**settings.es_client_kwargs())
+
+
+def check_available(es: Elasticsearch, settings: Settings) -> str:
+    """The cluster's health status, or ``StoreUnavailable`` with one line that names the server."""
+    where = safe_url(settings.es_url)
+    try:
+        return str(es.cluster.health(timeout="5s")["status"])
+    except ApiError as exc:
+        if exc.meta.status == 401:
+            raise StoreUnavailable(
+                f"Elasticsearch at {where} refused the credentials (HTTP 401): check NEWSWATCH_ES_USERNAME/PASSWORD or API key"
+            ) from None
+        raise StoreUnavailable(f"Elasticsearch at {where} answered HTTP {exc.meta.status}: {exc.message}") from None
+    except TransportError as exc:
+        raise StoreUnavailable(f"Elasticsearch at {where} is unreachable ({type(exc).__name__}: {_first_line(exc)})") from None
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
+
+
+def _template(name: str) -> dict[str, Any]:
+    body = json.loads((SCHEMAS_DIR / "elasticsearch" / f"{name}.template.json").read_text())
+    body.pop("_comment", None)
+    return body
+
+
+def ensure_indices(es: Elasticsearch, settings: Settings) -> None:
+    """Apply the templates and create the indices and the articles alias; safe to run every time."""
+    layout = {
+        "articles": f"{settings.articles_alias}-*",
+        "copies": f"{settings.index_prefix}-copies",
+        "alerts": settings.alerts_index,
+        "feeds": settings.feeds_index,
+    }
+    shards = {"number_of_shards": settings.es_shards, "number_of_replicas": settings.es_replicas}
+    for name, pattern in layout.items():
+        body = _template("articles" if name == "copies" else name)
+        body["index_patterns"] = [pattern]
+        body["template"].setdefault("settings", {}).setdefault("index", {}).update(shards)
+        es.indices.put_index_template(name=f"{settings.index_prefix}-{name}", **body)
+    if not es.indices.exists_alias(name=settings.articles_alias):
+        es.indices.create(
+            index=f"{settings.articles_alias}-000001",
+            aliases={settings.articles_alias: {"is_write_index": True}},
+        )
+    for index in (layout["copies"], settings.alerts_index, settings.feeds_index):
+        if not es.indices.exists(index=index):
+            es.indices.create(index=index)
+
+
+def copies_index(settings: Settings) -> str:
+    return f"{settings.index_prefix}-copies"

@@ -1,0 +1,173 @@
+"""From a raw feed item to an enriched article: the plain functions every stage calls.
+
+``prepare`` cleans and identifies an item (no model needed); ``Tagger`` adds actors and topics with a
+spaCy model loaded once. The Beam DoFns and the ``newswatch tag`` command share these, so what a user
+checks by hand is exactly what the pipeline indexes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import spacy
+from spacy.language import Language
+
+from newswatch.settings import Settings
+from pipelines import dedup
+from pipelines.actors import ActorRules, Mention, canonical_actors
+from pipelines.clean import clean_text, clean_title
+from pipelines.language import detect_language
+from pipelines.topics import RuleTopicTagger
+from pipelines.urls import InvalidURLError, article_id, canonical_url, stable_id
+from pipelines.watchlist import Rule, entity_aliases, load_watchlist
+
+FUTURE_TOLERANCE = timedelta(hours=6)
+NER_ONLY = ("tok2vec", "ner")
+
+
+class ItemError(ValueError):
+    """A feed item that cannot become an article; the message names the feed and the item."""
+
+
+def describe(item: dict) -> str:
+    feed = item.get("feed", {}).get("url", "?")
+    return f"feed {feed} item {item.get('guid') or item.get('link') or item.get('title') or '?'!r}"
+
+
+def prepare(item: dict, detector: Any, settings: Settings, now: datetime | None = None) -> dict:
+    """Clean, identify and date one raw item; raises ``ItemError`` when it has nothing to identify it."""
+    now = now or datetime.now(UTC)
+    feed = item.get("feed") or {}
+    link = (item.get("link") or "").strip()
+    guid = (item.get("guid") or "").strip() or None
+    source = feed.get("source") or feed.get("title") or "unknown"
+    try:
+        canonical = canonical_url(link or guid or "")
+        aid = article_id(canonical)
+    except InvalidURLError:
+        if not guid:
+            raise ItemError(f"{describe(item)}: no usable link or guid") from None
+        canonical, aid = f"urn:newswatch:{feed.get('id', '')}:{guid}", stable_id("guid", feed.get("id", ""), guid)
+    body = item.get("content") or item.get("summary") or ""
+    text, truncated = clean_text(body, settings.max_text_chars)
+    title = clean_title(item.get("title") or "")
+    if not text and not title:
+        raise ItemError(f"{describe(item)}: no title and no text")
+    published, trusted = _published(item.get("published") or item.get("updated"), now)
+    lang = detect_language(detector, f"{title}\n{text}", feed.get("language"), settings.language_min_confidence)
+    sig = dedup.signature(f"{title}\n{text}", settings.minhash_permutations)
+    return {
+        "id": aid,
+        "url": link or canonical,
+        "canonical_url": canonical,
+        "guid": guid,
+        "source": source,
+        "feed": {"id": feed.get("id", ""), "url": feed.get("url", ""), "title": feed.get("title"), "tags": feed.get("tags", [])},
+        "title": title,
+        "text": text,
+        "text_truncated": truncated,
+        "summary": clean_title(item.get("summary") or "")[:1000] or None,
+        "authors": item.get("authors", []),
+        "categories": item.get("categories", []),
+        "language": lang.language,
+        "language_confidence": lang.confidence,
+        "language_source": lang.source,
+        "published_at": published.isoformat() if published else None,
+        "published_at_trusted": trusted,
+        "ingested_at": (item.get("fetched_at") or now.isoformat()),
+        "actors": [],
+        "topics": [],
+        "fingerprint": dedup.fingerprint(f"{title}\n{text}"),
+        "minhash": sig,
+        "minhash_bands": dedup.band_keys(sig, settings.minhash_bands),
+        "cluster": {"id": aid, "duplicate_of": None, "similarity": None, "sources": [source], "copies": 0},
+        "ner": {"status": "pending", "model": None},
+        "watch": [],
+    }
+
+
+def _published(value: str | None, now: datetime) -> tuple[datetime | None, bool]:
+    if not value:
+        return None, False
+    try:
+        dt = datetime.fromisoformat(value)
+    except ValueError:
+        return None, False
+    dt = dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+    if dt > now + FUTURE_TOLERANCE:
+        return dt, False
+    return dt, True
+
+
+def sort_key(article: dict) -> tuple[str, str]:
+    """Which copy of a story came first: the earliest publication, then the smallest id."""
+    return (article.get("published_at") or article.get("ingested_at") or "~", article["id"])
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    """The editable rules (actor aliases, topics, watchlists), read once by the driver and shipped to workers.
+
+    Workers never read these files themselves: on a cluster they may not have them.
+    """
+
+    actor_rules: ActorRules
+    topics: RuleTopicTagger
+    rules: list[Rule]
+
+    @classmethod
+    def load(cls, settings: Settings) -> Knowledge:
+        rules = load_watchlist(settings.watchlist_file)
+        return cls(
+            actor_rules=ActorRules.from_file(settings.aliases_file, entity_aliases(rules)),
+            topics=RuleTopicTagger.from_file(settings.taxonomy_file),
+            rules=rules,
+        )
+
+
+@dataclass
+class Models:
+    """What a worker loads once in ``setup``: spaCy models per language."""
+
+    models: dict[str, Language]
+    names: dict[str, str]
+
+    @classmethod
+    def load(cls, settings: Settings) -> Models:
+        return cls({lang: load_ner_model(name) for lang, name in settings.model_for.items()}, settings.model_for)
+
+
+def load_ner_model(name: str) -> Language:
+    """A spaCy pipeline with only what NER needs; the name is a setting, and a wrong one says so."""
+    try:
+        nlp = spacy.load(name)
+    except OSError as exc:
+        raise ValueError(f"spaCy model {name!r} (setting spacy_model/spacy_models) is not installed: {exc}") from exc
+    keep = {n for n in nlp.pipe_names if n in NER_ONLY}
+    if "ner" not in keep:
+        raise ValueError(f"spaCy model {name!r} has no 'ner' component")
+    nlp.select_pipes(enable=[n for n in nlp.pipe_names if n in keep])
+    return nlp
+
+
+def tag_batch(articles: list[dict], models: Models, knowledge: Knowledge, batch_size: int = 64) -> list[dict]:
+    """Actors (spaCy, batched per language) and topics for a batch of articles."""
+    by_lang: dict[str | None, list[dict]] = {}
+    for a in articles:
+        by_lang.setdefault(a.get("language"), []).append(a)
+    for lang, group in by_lang.items():
+        nlp = models.models.get(lang) if lang else None
+        if nlp is None:
+            for a in group:
+                a["ner"] = {"status": "no model for language", "model": None}
+        else:
+            texts = (f"{a['title']}\n\n{a['text']}" for a in group)
+            for a, doc in zip(group, nlp.pipe(texts, batch_size=batch_size), strict=True):
+                mentions = [Mention(e.text, e.label_, e.start_char) for e in doc.ents]
+                a["actors"] = canonical_actors(mentions, len(a["title"]), knowledge.actor_rules)
+                a["ner"] = {"status": "tagged", "model": models.names[lang]}
+        for a in group:
+            a["topics"] = knowledge.topics(f"{a['title']}\n\n{a['text']}", a["actors"])
+    return articles

@@ -1,0 +1,280 @@
+"""The newswatch pipeline as a chain of named Beam transforms.
+
+    ReadRawBatches -> Clean -> DropSameUrl -> SkipIndexed -> ClusterNearDuplicates
+        stories -> TagActorsAndTopics -> MatchWatchlists -> IndexArticles / IndexAlerts
+        copies  -> IndexCopies -> SummariseClusters (after IndexArticles)
+
+Every stage is a plain function from pipelines/; this module only wires them. Nothing lives in worker
+memory between bundles but models and clients opened in ``setup``; cross-run state is in Elasticsearch.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+import apache_beam as beam
+from apache_beam.options.pipeline_options import PipelineOptions
+from apache_beam.pvalue import TaggedOutput
+
+from newswatch.settings import Settings
+from newswatch.store import connect, copies_index
+from pipelines import lookup, sink
+from pipelines.dedup import similarity
+from pipelines.enrich import ItemError, Knowledge, Models, describe, prepare, sort_key, tag_batch
+from pipelines.language import build_detector
+from pipelines.match import WatchlistMatcher, build_alert
+
+log = logging.getLogger(__name__)
+NS = "newswatch"
+
+
+def _count(name: str, n: int = 1) -> None:
+    beam.metrics.Metrics.counter(NS, name).inc(n)
+
+
+class CleanFn(beam.DoFn):
+    """Raw item -> cleaned, identified article; a bad item is reported by name and skipped."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def setup(self) -> None:
+        self.detector = build_detector(self.settings.languages)
+
+    def process(self, line: str) -> Iterator:
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            _count("items_rejected")
+            log.error("raw store line is not JSON (%s): %.80s", exc, line)
+            return
+        _count("items_read")
+        try:
+            yield prepare(item, self.detector, self.settings)
+        except ItemError as exc:
+            _count("items_rejected")
+            log.error("%s", exc)
+            yield TaggedOutput("errors", str(exc))
+        except Exception as exc:  # a bug on one item must not cost the others
+            _count("items_rejected")
+            log.exception("%s: %s", describe(item), exc)
+            yield TaggedOutput("errors", f"{describe(item)}: {exc}")
+
+
+def earliest(articles: Iterable[dict]) -> dict:
+    """Of several items with one canonical URL, the first published (ties: the first feed)."""
+    return min(articles, key=lambda a: (sort_key(a), a["feed"]["url"]))
+
+
+class _ElasticsearchFn(beam.DoFn):
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def setup(self) -> None:
+        self.es = connect(self.settings)
+
+    def teardown(self) -> None:
+        self.es.close()
+
+
+class SkipIndexedFn(_ElasticsearchFn):
+    """Drops articles already stored; marks those that copy a story indexed in an earlier run."""
+
+    def process(self, batch: list[dict]) -> Iterator[dict]:
+        seen = lookup.already_indexed(self.es, self.settings, batch)
+        _count("already_indexed", len(seen))
+        for a in batch:
+            if a["id"] in seen:
+                continue
+            prior = lookup.prior_story(self.es, self.settings, a)
+            if prior:
+                a["cluster"].update(id=prior[0], duplicate_of=prior[1], similarity=prior[2])
+            yield a
+
+
+def band_entries(a: dict) -> Iterator[tuple[str, tuple]]:
+    """One entry per LSH band: (band key, (has prior story, sort key, id, signature, cluster id))."""
+    has_prior = a["cluster"]["id"] != a["id"]
+    for key in a["minhash_bands"]:
+        yield key, (0 if has_prior else 1, sort_key(a), a["id"], a["minhash"], a["cluster"]["id"])
+
+
+def earlier_copies(threshold: float):
+    """For each article in one band, the earliest similar article (an indexed story counts as earliest)."""
+
+    def fn(kv: tuple[str, Iterable[tuple]]) -> Iterator[tuple[str, tuple]]:
+        members = sorted(kv[1], key=lambda m: (m[0], m[1]))
+        if len(members) < 2:
+            return
+        for i, m in enumerate(members):
+            if m[0] == 0:  # already resolved against the index
+                continue
+            for e in members[:i]:
+                if e[2] != m[2] and (sim := similarity(e[3], m[3])) >= threshold:
+                    yield m[2], (e[0], e[1], e[4], e[2], round(sim, 3))
+                    break
+
+    return fn
+
+
+def assign_cluster(kv: tuple[str, dict]) -> dict:
+    article = kv[1]["article"][0]
+    reps = kv[1]["rep"]
+    if reps and article["cluster"]["id"] == article["id"]:
+        _, _, cluster_id, rep_id, sim = min(reps)
+        article["cluster"].update(id=cluster_id, duplicate_of=rep_id, similarity=sim)
+    return article
+
+
+class ClusterNearDuplicates(beam.PTransform):
+    """Joins each copy of a story to the story's cluster: MinHash LSH bands grouped across the whole run."""
+
+    def __init__(self, threshold: float) -> None:
+        super().__init__()
+        self.threshold = threshold
+
+    def expand(self, articles):
+        keyed = articles | "KeyById" >> beam.Map(lambda a: (a["id"], a))
+        reps = (
+            articles
+            | "BandEntries" >> beam.FlatMap(band_entries)
+            | "GroupByBand" >> beam.GroupByKey()
+            | "EarlierCopies" >> beam.FlatMap(earlier_copies(self.threshold))
+            | "EarliestCopy" >> beam.CombinePerKey(min)
+        )
+        return {"article": keyed, "rep": reps} | "JoinClusters" >> beam.CoGroupByKey() | "Assign" >> beam.Map(assign_cluster)
+
+
+def split_copies(a: dict) -> Iterator:
+    if a["cluster"]["id"] == a["id"]:
+        yield a
+    else:
+        _count("copies")
+        yield TaggedOutput("copies", a)
+
+
+class TagFn(beam.DoFn):
+    """Actors and topics, with spaCy models loaded once per worker and fed whole batches."""
+
+    def __init__(self, settings: Settings, knowledge: Knowledge) -> None:
+        self.settings, self.knowledge = settings, knowledge
+
+    def setup(self) -> None:
+        self.models = Models.load(self.settings)
+
+    def process(self, batch: list[dict]) -> Iterator[dict]:
+        yield from tag_batch(batch, self.models, self.knowledge, self.settings.spacy_batch_size)
+
+
+class MatchFn(beam.DoFn):
+    """Watchlist rules applied as articles flow; alerts go to their own output."""
+
+    def __init__(self, knowledge: Knowledge) -> None:
+        self.knowledge = knowledge
+
+    def setup(self) -> None:
+        self.matcher = WatchlistMatcher(self.knowledge.rules)
+
+    def process(self, article: dict) -> Iterator:
+        for rule, hits in self.matcher.match(article):
+            article["watch"].append(rule.id)
+            yield TaggedOutput("alerts", build_alert(rule, hits, article))
+        yield article
+
+
+class IndexFn(_ElasticsearchFn):
+    """Bulk creates into one index; yields the ids it wrote (for what must run after)."""
+
+    def __init__(self, settings: Settings, index: str, counter: str, transform=None) -> None:
+        super().__init__(settings)
+        self.index, self.counter, self.transform = index, counter, transform
+
+    def process(self, batch: list[dict], *_after) -> Iterator[str]:
+        docs = [self.transform(d) for d in batch] if self.transform else batch
+        counts = sink.bulk_create(self.es, self.index, docs, self.settings)
+        for outcome, n in counts.items():
+            _count(f"{self.counter}_{outcome}", n)
+        yield from (d["cluster"]["id"] if "cluster" in d else d["id"] for d in docs)
+
+
+class SummariseClustersFn(_ElasticsearchFn):
+    def process(self, cluster_ids: list[str], *_after) -> Iterator[int]:
+        yield sink.summarise_clusters(self.es, self.settings, set(cluster_ids))
+
+
+def _batches(label: str, settings: Settings, max_size: int | None = None) -> beam.PTransform:
+    size = max_size or settings.index_batch_size
+    return label >> beam.BatchElements(min_batch_size=1, max_batch_size=size)
+
+
+def build(p: beam.Pipeline, raw_files: list[str], settings: Settings, knowledge: Knowledge) -> None:
+    """Wire the stages; ``raw_files`` are raw-store batches (JSONL, gzip by extension)."""
+    cleaned = (
+        p
+        | "ReadRawBatches" >> beam.Create(raw_files)
+        | "ReadLines" >> beam.io.ReadAllFromText()
+        | "Clean" >> beam.ParDo(CleanFn(settings)).with_outputs("errors", main="articles")
+    )
+    articles = (
+        cleaned.articles
+        | "KeyByUrl" >> beam.Map(lambda a: (a["id"], a))
+        | "DropSameUrl" >> beam.CombinePerKey(earliest)
+        | "Unkeyed" >> beam.Values()
+        | _batches("BatchForLookup", settings)
+        | "SkipIndexed" >> beam.ParDo(SkipIndexedFn(settings))
+        | "ClusterNearDuplicates" >> ClusterNearDuplicates(settings.near_duplicate_threshold)
+        | "SplitCopies" >> beam.FlatMap(split_copies).with_outputs("copies", main="stories")
+    )
+    matched = (
+        articles.stories
+        | _batches("BatchForTagging", settings, settings.spacy_batch_size * 4)
+        | "TagActorsAndTopics" >> beam.ParDo(TagFn(settings, knowledge))
+        | "MatchWatchlists" >> beam.ParDo(MatchFn(knowledge)).with_outputs("alerts", main="articles")
+    )
+    written = (
+        matched.articles
+        | _batches("BatchArticles", settings)
+        | "IndexArticles" >> beam.ParDo(IndexFn(settings, settings.articles_alias, "articles"))
+    )
+    (matched.alerts | _batches("BatchAlerts", settings) | "IndexAlerts" >> beam.ParDo(IndexFn(settings, settings.alerts_index, "alerts")))
+    after_articles = beam.pvalue.AsList(written)
+    (
+        articles.copies
+        | _batches("BatchCopies", settings)
+        | "IndexCopies" >> beam.ParDo(IndexFn(settings, copies_index(settings), "copies", sink.copy_record), after_articles)
+        | "OneList" >> beam.combiners.ToList()
+        | "SummariseClusters" >> beam.ParDo(SummariseClustersFn(settings), after_articles)
+    )
+
+
+@dataclass
+class RunReport:
+    counters: dict[str, int] = field(default_factory=dict)
+
+    def get(self, name: str) -> int:
+        return self.counters.get(name, 0)
+
+
+def pipeline_options(settings: Settings) -> PipelineOptions:
+    """The runner is a setting, named explicitly; runner options pass through untouched."""
+    args = [f"--runner={settings.runner}", *settings.runner_options]
+    if settings.runner == "DirectRunner" and not any(a.startswith("--direct_num_workers") for a in args):
+        args.append(f"--direct_num_workers={settings.direct_num_workers}")
+    return PipelineOptions(args)
+
+
+def run(raw_files: list[str], settings: Settings, knowledge: Knowledge | None = None) -> RunReport:
+    """Run the pipeline over raw batches to completion and return its counters."""
+    knowledge = knowledge or Knowledge.load(settings)
+    p = beam.Pipeline(options=pipeline_options(settings))
+    build(p, raw_files, settings, knowledge)
+    result = p.run()
+    result.wait_until_finish()
+    merged: dict[str, int] = {}
+    for m in result.metrics().query()["counters"]:
+        if m.key.metric.namespace == NS:
+            merged[m.key.metric.name] = merged.get(m.key.metric.name, 0) + (m.committed or 0)
+    return RunReport(merged)

@@ -1,0 +1,89 @@
+"""Writes to Elasticsearch: idempotent creates with deterministic ids, so a re-run adds nothing.
+
+A 409 (already there) is success for an idempotent writer. A document rejected for its content goes to
+the dead-letter index with the reason, and the rest of its batch lands. Anything that looks like the
+server being unavailable raises, so the run fails and its raw batches stay pending for the next run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+from elasticsearch import Elasticsearch, helpers
+
+from newswatch.settings import Settings
+from newswatch.store import copies_index
+
+log = logging.getLogger(__name__)
+TRANSIENT = {429, 502, 503, 504}
+
+
+def bulk_create(es: Elasticsearch, index: str, docs: list[dict], settings: Settings) -> Counter:
+    """Create each doc under its own id; returns counts of created, existing and rejected."""
+    counts: Counter = Counter()
+    if not docs:
+        return counts
+    actions = [{"_op_type": "create", "_index": index, "_id": d["id"], "_source": d} for d in docs]
+    ok, errors = helpers.bulk(es, actions, raise_on_error=False, raise_on_exception=True, refresh="wait_for", max_retries=3)
+    counts["created"] += ok
+    rejected = []
+    for err in errors:
+        info = err.get("create", {})
+        status = info.get("status")
+        if status == 409:
+            counts["existing"] += 1
+        elif status in TRANSIENT:
+            raise ConnectionError(f"Elasticsearch kept rejecting writes to {index} (HTTP {status}): {info.get('error')}")
+        else:
+            counts["rejected"] += 1
+            rejected.append({"id": info.get("_id"), "index": index, "status": status, "reason": info.get("error")})
+    if rejected:
+        dead_letter(es, settings, rejected, {d["id"]: d for d in docs})
+    return counts
+
+
+def dead_letter(es: Elasticsearch, settings: Settings, rejected: list[dict], by_id: dict[str, dict]) -> None:
+    now = datetime.now(UTC).isoformat()
+    for r in rejected:
+        log.error("document %s rejected by %s (HTTP %s): %s", r["id"], r["index"], r["status"], r["reason"])
+    actions = [
+        {"_index": f"{settings.index_prefix}-deadletter", "_id": f"{r['index']}:{r['id']}",
+         "_source": {**r, "reason": str(r["reason"])[:2000], "at": now, "document": by_id.get(r["id"])}}
+        for r in rejected
+    ]  # fmt: skip
+    helpers.bulk(es, actions, raise_on_error=False)
+
+
+def summarise_clusters(es: Elasticsearch, settings: Settings, cluster_ids: set[str]) -> int:
+    """Record each story's copies on its first article: the count and sources, derived from the copies index.
+
+    Derived, never incremented, so replaying a batch or two workers doing this at once end the same.
+    """
+    updated = 0
+    for cid in sorted(cluster_ids):
+        resp = es.search(
+            index=copies_index(settings),
+            query={"term": {"cluster.id": cid}},
+            size=0,
+            aggs={"sources": {"terms": {"field": "source", "size": 100}}},
+            track_total_hits=True,
+        )
+        copies = resp["hits"]["total"]["value"]
+        rep = es.search(index=settings.articles_alias, query={"ids": {"values": [cid]}}, size=1, source=["source"])
+        hits = rep["hits"]["hits"]
+        if not hits:
+            continue
+        sources = sorted({hits[0]["_source"]["source"], *(b["key"] for b in resp["aggregations"]["sources"]["buckets"])})
+        es.update(index=hits[0]["_index"], id=cid, doc={"cluster": {"copies": copies, "sources": sources}}, refresh="wait_for")
+        updated += 1
+    return updated
+
+
+def copy_record(article: dict) -> dict[str, Any]:
+    """What is kept of a copy of a story: enough to show where else it ran."""
+    keep = ("id", "url", "canonical_url", "guid", "source", "feed", "title", "language", "published_at", "ingested_at",
+            "fingerprint", "minhash_bands", "cluster")  # fmt: skip
+    return {k: article.get(k) for k in keep}
