@@ -26,7 +26,7 @@ Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
 
 app = typer.Typer(help="Watch news feeds, get alerts on watched entities, search what was collected.", no_args_is_help=True)
 out = Console(width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 FeedsOpt = Annotated[Path | None, typer.Option("--feeds", help="feed list (YAML or OPML); default: setting feeds_file")]
 WatchOpt = Annotated[Path | None, typer.Option("--watchlist", help="watchlist YAML; default: setting watchlist_file")]

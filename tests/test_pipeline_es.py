@@ -1,0 +1,119 @@
+"""The Beam pipeline against the real Elasticsearch: stories indexed once, copies clustered, alerts once."""
+
+import asyncio
+
+import pytest
+
+from flows.feedlist import load_feeds
+from flows.poll import poll_feeds
+from flows.raw_store import RawStore
+from newswatch.paths import SEEDS_DIR
+from newswatch.search import QueryError, SearchRequest, list_alerts, search, stats
+from newswatch.store import connect, copies_index, ensure_indices
+from pipelines.pipeline import run
+
+pytestmark = pytest.mark.integration
+
+
+def demo_batch(settings) -> str:
+    results = asyncio.run(poll_feeds(load_feeds(SEEDS_DIR / "demo" / "feeds.yaml"), settings))
+    return RawStore(settings.data_dir).write_batch([it for r in results for it in r.items])
+
+
+@pytest.fixture
+def indexed(es_settings):
+    es = connect(es_settings)
+    ensure_indices(es, es_settings)
+    report = run([demo_batch(es_settings)], es_settings)
+    return es, es_settings, report
+
+
+def count(es, index):
+    es.indices.refresh(index=index)
+    return es.count(index=index)["count"]
+
+
+def test_demo_feeds_become_three_stories_one_copy_and_three_alerts(indexed):
+    es, settings, report = indexed
+    assert report.get("items_read") == 5
+    assert report.get("articles_created") == 3
+    assert report.get("copies_created") == 1
+    assert report.get("alerts_created") == 3
+    assert count(es, settings.articles_alias) == 3 and count(es, settings.alerts_index) == 3
+
+
+def test_a_rerun_adds_nothing(indexed):
+    es, settings, _ = indexed
+    again = run([demo_batch(settings)], settings)
+    assert again.get("articles_created") == 0 and again.get("alerts_created") == 0
+    assert count(es, settings.articles_alias) == 3 and count(es, settings.alerts_index) == 3
+    assert count(es, copies_index(settings)) == 1
+
+
+def test_the_seed_article_is_found_with_its_actors(indexed):
+    es, settings, _ = indexed
+    result = search(es, settings, SearchRequest("Lukashenko"))
+    assert result["total"] == 1
+    hit = result["hits"][0]
+    assert hit["source"] == "The Moscow Times"
+    names = {a["name"] for a in hit["actors"]}
+    assert {"Vladimir Putin", "Alexander Lukashenko"} <= names
+    assert "\x02Lukashenko\x03" in hit["snippet"]
+
+
+def test_the_syndicated_copy_joined_the_seed_story(indexed):
+    es, settings, _ = indexed
+    (hit,) = search(es, settings, SearchRequest("Lukashenko"))["hits"]
+    assert hit["cluster"]["copies"] == 1
+    assert hit["cluster"]["sources"] == ["Demo Wire", "The Moscow Times"]
+
+
+def test_each_watched_entity_alerted_once_for_the_story(indexed):
+    es, settings, _ = indexed
+    alerts = list_alerts(es, settings)
+    assert sorted(a["rule_id"] for a in alerts) == ["belarus-leadership", "kremlin-watch", "street-protests"]
+    assert len({a["cluster_id"] for a in alerts}) == 1
+    lukashenko = next(a for a in alerts if a["rule_id"] == "belarus-leadership")
+    assert lukashenko["matched"][0]["term"] == "Alexander Lukashenko"
+    assert lukashenko["delay_from_ingestion_s"] >= 0
+
+
+def test_search_filters(indexed):
+    es, settings, _ = indexed
+    total = lambda **kw: search(es, settings, SearchRequest(**kw))["total"]  # noqa: E731
+    assert total(query="") == 3
+    assert total(actors=("Vladimir Putin",)) == 1
+    assert total(topics=("politics",)) == 1
+    assert total(topics=("medtop:04000000",)) == 1  # the bank story, by IPTC id
+    assert total(sources=("Demo Wire",)) == 1
+    assert total(languages=("en",)) == 3
+    assert total(since="2020-09-13T11:00:00Z") == 2
+    assert total(until="2020-09-13T10:00:00Z") == 1
+    assert total(query='"street protests"') == 1
+    assert total(query="Lukash*") == 1
+    assert total(query="Lukashenko -Putin") == 0
+
+
+def test_paging_and_newest_first(indexed):
+    es, settings, _ = indexed
+    page1 = search(es, settings, SearchRequest("", sort="newest", size=2))
+    page2 = search(es, settings, SearchRequest("", sort="newest", size=2, page=2))
+    dates = [h["published_at"] for h in page1["hits"] + page2["hits"]]
+    assert len(dates) == 3 and dates == sorted(dates, reverse=True)
+
+
+def test_stats_aggregate_actors_topics_sources_and_days(indexed):
+    es, settings, _ = indexed
+    s = stats(es, settings, SearchRequest(""), top=50)
+    assert s["total"] == 3
+    assert ("Vladimir Putin", 1) in s["actors"]
+    assert dict(s["sources"]) == {"The Moscow Times": 2, "Demo Wire": 1}
+    assert s["per_day"] == [("2020-09-13", 3)]
+
+
+def test_a_malformed_query_or_filter_is_a_clear_error(indexed):
+    es, settings, _ = indexed
+    with pytest.raises(QueryError, match="--since"):
+        search(es, settings, SearchRequest("x", since="last tuesday"))
+    with pytest.raises(QueryError, match="--sort"):
+        search(es, settings, SearchRequest("x", sort="random"))
