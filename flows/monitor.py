@@ -16,6 +16,7 @@ from flows import feed_state
 from flows.feedlist import Feed, load_feeds
 from flows.poll import FeedResult, poll_feeds
 from flows.raw_store import RawStore
+from newswatch.notify import DeliveryReport, deliver_pending
 from newswatch.settings import Settings, load_settings
 from newswatch.store import StoreUnavailable, check_available, connect, ensure_indices
 from pipelines.pipeline import run as run_pipeline
@@ -33,6 +34,8 @@ class MonitorReport:
     copies: int = 0
     alerts: int = 0
     items_rejected: int = 0
+    alerts_delivered: int = 0
+    deliveries_failed: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -86,7 +89,21 @@ def monitor_once(settings: Settings, force: bool = False) -> MonitorReport:
         return report
     feed_state.save_states(es, settings, [feed_state.next_state(r, states.get(r.feed.id), settings.serve_interval_s) for r in results])
     process_pending(store, settings, report)
+    deliver(es, settings, report)
     return report
+
+
+@task(name="deliver-alerts", cache_policy=NO_CACHE)
+def deliver_task(settings: Settings) -> DeliveryReport:
+    return deliver_pending(connect(settings), settings)
+
+
+def deliver(es, settings: Settings, report: MonitorReport) -> None:
+    """Deliver due alerts after indexing; a failing target is recorded and retried next run, never blocking."""
+    result = deliver_task(settings)
+    report.alerts_delivered, report.deliveries_failed = result.delivered, result.failed
+    if result.failed:
+        get_run_logger().warning("%d alert deliveries failed; they are retried with backoff", result.failed)
 
 
 def process_pending(store: RawStore, settings: Settings, report: MonitorReport) -> None:
@@ -139,4 +156,5 @@ def replay_flow() -> dict:
     ensure_indices(es, settings)
     report = MonitorReport()
     process_pending(RawStore(settings.data_dir), settings, report)
+    deliver(es, settings, report)
     return report.__dict__

@@ -78,20 +78,15 @@ def run(
         raise typer.Exit(1)
 
 
+REPORT_KEYS = (
+    "feeds", "polled", "not_modified", "failed", "new_items", "batches_processed",
+    "articles_indexed", "copies", "alerts", "alerts_delivered", "deliveries_failed", "items_rejected",
+)  # fmt: skip
+
+
 def print_report(report: dict) -> None:
     table = Table(title="monitor run", show_header=False)
-    for key in (
-        "feeds",
-        "polled",
-        "not_modified",
-        "failed",
-        "new_items",
-        "batches_processed",
-        "articles_indexed",
-        "copies",
-        "alerts",
-        "items_rejected",
-    ):
+    for key in REPORT_KEYS:
         table.add_row(key.replace("_", " "), str(report[key]))
     out.print(table)
     for e in report["errors"]:

@@ -132,7 +132,13 @@ def build_alert(rule: Rule, hits: list[Hit], article: dict, now: datetime | None
         "alerted_at": now.isoformat(),
         "delay_from_publication_s": _seconds_between(article.get("published_at"), now),
         "delay_from_ingestion_s": _seconds_between(article.get("ingested_at"), now),
-        "delivery": {"status": "pending", "targets": list(rule.deliver), "attempts": 0},
+        "delivery": {
+            "status": "pending",
+            "targets": list(rule.deliver),
+            "attempts": 0,
+            "done": [],
+            "throttle_per_hour": rule.throttle_per_hour,
+        },
     }
 
 
