@@ -267,5 +267,103 @@ def replay(
     print_report(replay_flow())
 
 
+watch_app = typer.Typer(help="Manage watchlist rules (the file in setting watchlist_file).", no_args_is_help=True)
+app.add_typer(watch_app, name="watch")
+
+
+@watch_app.command("list")
+def watch_list(watchlist: WatchOpt = None) -> None:
+    """The rules, with what each watches."""
+    from pipelines.watchlist import WatchlistError, load_watchlist
+
+    settings = settings_or_exit(watchlist_file=watchlist)
+    try:
+        rules = load_watchlist(settings.watchlist_file)
+    except WatchlistError as exc:
+        fail(str(exc))
+    table = Table(title=f"{len(rules)} rules in {settings.watchlist_file}")
+    for col in ("id", "name", "entities", "keywords / phrases", "mode", "deliver"):
+        table.add_column(col)
+    for r in rules:
+        table.add_row(r.id, r.name, ", ".join(e.name for e in r.entities), ", ".join((*r.keywords, *r.phrases)), r.mode,
+                      ", ".join(next(iter(t)) for t in r.deliver))  # fmt: skip
+    out.print(table)
+
+
+@watch_app.command("add")
+def watch_add(
+    rule_id: Annotated[str, typer.Argument(help="lower-case id, e.g. belarus-leadership")],
+    name: Annotated[str | None, typer.Option()] = None,
+    entity: Annotated[list[str] | None, typer.Option("--entity", help="canonical name (repeatable)")] = None,
+    keyword: Annotated[list[str] | None, typer.Option("--keyword")] = None,
+    phrase: Annotated[list[str] | None, typer.Option("--phrase")] = None,
+    mode: Annotated[str, typer.Option(help="any or all")] = "any",
+    webhook: Annotated[str | None, typer.Option(help="deliver to this URL (signed when --secret-env is given)")] = None,
+    secret_env: Annotated[str | None, typer.Option(help="environment variable holding the webhook secret")] = None,
+    jsonl: Annotated[str | None, typer.Option(help="append alerts to this file")] = None,
+    watchlist: WatchOpt = None,
+) -> None:
+    """Add a rule; it takes effect on the next run."""
+    from newswatch.watch import add_rule
+    from pipelines.watchlist import WatchlistError
+
+    settings = settings_or_exit(watchlist_file=watchlist)
+    rule: dict = {"id": rule_id, "name": name or rule_id, "mode": mode}
+    if entity:
+        rule["entities"] = [{"name": e} for e in entity]
+    if keyword:
+        rule["keywords"] = keyword
+    if phrase:
+        rule["phrases"] = phrase
+    deliver = []
+    if webhook:
+        deliver.append({"webhook": webhook, **({"secret_env": secret_env} if secret_env else {})})
+    if jsonl:
+        deliver.append({"jsonl": jsonl})
+    if deliver:
+        rule["deliver"] = deliver
+    try:
+        add_rule(settings.watchlist_file, rule)
+    except WatchlistError as exc:
+        fail(str(exc))
+    out.print(f"added rule {rule_id} to {settings.watchlist_file}")
+
+
+@watch_app.command("remove")
+def watch_remove(rule_id: str, watchlist: WatchOpt = None) -> None:
+    """Remove a rule; alerts it raised stay in the index."""
+    from newswatch.watch import remove_rule
+    from pipelines.watchlist import WatchlistError
+
+    settings = settings_or_exit(watchlist_file=watchlist)
+    try:
+        remove_rule(settings.watchlist_file, rule_id)
+    except WatchlistError as exc:
+        fail(str(exc))
+    out.print(f"removed rule {rule_id} from {settings.watchlist_file}")
+
+
+@watch_app.command("test")
+def watch_test(rule_id: str, watchlist: WatchOpt = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Which indexed articles the rule would have matched."""
+    from newswatch.watch import rule_would_match
+    from pipelines.watchlist import WatchlistError
+
+    settings = settings_or_exit(watchlist_file=watchlist)
+    try:
+        found = rule_would_match(es_or_exit(settings), settings, rule_id)
+    except WatchlistError as exc:
+        fail(str(exc))
+    if as_json:
+        out.print_json(json.dumps([{"id": a["id"], "title": a["title"], "url": a["url"], "terms": t} for a, t in found]))
+        return
+    table = Table(title=f"rule {rule_id} would match {len(found)} indexed articles")
+    for col in ("published", "source", "title", "matched"):
+        table.add_column(col)
+    for a, terms in found:
+        table.add_row((a.get("published_at") or "")[:16], a.get("source", ""), a.get("title", ""), ", ".join(terms))
+    out.print(table)
+
+
 if __name__ == "__main__":
     app()

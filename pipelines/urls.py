@@ -40,7 +40,9 @@ def canonical_url(url: str) -> str:
     path = _AMP_PATH.sub("", parts.path).rstrip("/") or "/"
     query = _strip_tracking(parts.query)
     rebuilt = urlunsplit(("https", host + port, path, query, ""))
-    return canonicalize_url(rebuilt, keep_fragments=False)
+    canonical = urlsplit(canonicalize_url(rebuilt, keep_fragments=False))
+    # w3lib may rewrite the path (backslashes, dot segments); trailing slashes are folded after it.
+    return urlunsplit(canonical._replace(path=canonical.path.rstrip("/") or "/"))
 
 
 def _strip_tracking(query: str) -> str:

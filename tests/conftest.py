@@ -103,3 +103,27 @@ def serve_dir():
     yield start
     for s in servers:
         s.shutdown()
+
+
+def demo_batch(settings: Settings) -> str:
+    """The demo feeds, polled from their files, as one raw-store batch."""
+    import asyncio
+
+    from flows.feedlist import load_feeds
+    from flows.poll import poll_feeds
+    from flows.raw_store import RawStore
+
+    results = asyncio.run(poll_feeds(load_feeds(SEEDS_DIR / "demo" / "feeds.yaml"), settings))
+    return RawStore(settings.data_dir).write_batch([it for r in results for it in r.items])
+
+
+@pytest.fixture
+def indexed(es_settings: Settings):
+    """The demo feeds run through the pipeline into this test's indices."""
+    from newswatch.store import connect, ensure_indices
+    from pipelines.pipeline import run
+
+    es = connect(es_settings)
+    ensure_indices(es, es_settings)
+    report = run([demo_batch(es_settings)], es_settings)
+    return es, es_settings, report

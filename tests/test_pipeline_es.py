@@ -1,31 +1,13 @@
 """The Beam pipeline against the real Elasticsearch: stories indexed once, copies clustered, alerts once."""
 
-import asyncio
-
 import pytest
 
-from flows.feedlist import load_feeds
-from flows.poll import poll_feeds
-from flows.raw_store import RawStore
-from newswatch.paths import SEEDS_DIR
 from newswatch.search import QueryError, SearchRequest, list_alerts, search, stats
-from newswatch.store import connect, copies_index, ensure_indices
+from newswatch.store import copies_index
 from pipelines.pipeline import run
+from tests.conftest import demo_batch
 
 pytestmark = pytest.mark.integration
-
-
-def demo_batch(settings) -> str:
-    results = asyncio.run(poll_feeds(load_feeds(SEEDS_DIR / "demo" / "feeds.yaml"), settings))
-    return RawStore(settings.data_dir).write_batch([it for r in results for it in r.items])
-
-
-@pytest.fixture
-def indexed(es_settings):
-    es = connect(es_settings)
-    ensure_indices(es, es_settings)
-    report = run([demo_batch(es_settings)], es_settings)
-    return es, es_settings, report
 
 
 def count(es, index):

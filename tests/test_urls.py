@@ -46,9 +46,9 @@ def test_non_article_links_are_refused_by_name(bad):
         canonical_url(bad)
 
 
-@given(st.text())
-def test_canonicalisation_is_idempotent_on_anything(s):
-    url = "https://example.com/" + s
+@given(st.text(), st.text())
+def test_canonicalisation_is_idempotent_on_anything(path, query):
+    url = f"https://Example.com/{path}?{query}"
     try:
         once = canonical_url(url)
     except InvalidURLError:
