@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import calendar
 import hashlib
+import json
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -128,6 +129,8 @@ def read_file(feed: Feed, settings: Settings) -> bytes:
 
 def parse_feed(feed: Feed, body: bytes, headers: dict, settings: Settings, fetched_at: datetime) -> tuple[list[dict], str | None]:
     """Entries of a feed document; keeps usable entries of a malformed feed and says why it is malformed."""
+    if body.lstrip()[:1] == b"{":
+        return parse_json_feed(feed, body, settings, fetched_at), None
     parsed = feedparser.parse(body, response_headers={k.lower(): v for k, v in headers.items()}, sanitize_html=False)
     reason = None
     if parsed.bozo:
@@ -149,6 +152,48 @@ def parse_feed(feed: Feed, body: bytes, headers: dict, settings: Settings, fetch
             warning + "; " if warning else ""
         ) + f"only the first {settings.max_items_per_feed} of {len(parsed.entries)} entries kept"
     return items, warning
+
+
+def parse_json_feed(feed: Feed, body: bytes, settings: Settings, fetched_at: datetime) -> list[dict]:
+    """JSON Feed 1.0/1.1 (jsonfeed.org), which feedparser does not read."""
+    try:
+        doc = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise FeedError("not_a_feed", f"not a feed (invalid JSON: {exc})") from None
+    if not isinstance(doc, dict) or "jsonfeed.org/version" not in str(doc.get("version", "")):
+        raise FeedError("not_a_feed", "JSON document is not a JSON Feed (no jsonfeed.org version)")
+    items = []
+    for it in doc.get("items", [])[: settings.max_items_per_feed]:
+        if not isinstance(it, dict):
+            continue
+        authors = it.get("authors") or ([it["author"]] if isinstance(it.get("author"), dict) else [])
+        items.append({
+            "feed": {**feed.describe(), "source": feed.source or doc.get("title"), "title": feed.name or doc.get("title")},
+            "guid": str(it.get("id")) if it.get("id") is not None else None,
+            "link": it.get("url") or it.get("external_url"),
+            "title": it.get("title", ""),
+            "summary": it.get("summary", ""),
+            "content": it.get("content_html") or it.get("content_text") or "",
+            "authors": [a.get("name") for a in authors if isinstance(a, dict) and a.get("name")],
+            "categories": [t for t in it.get("tags", []) if isinstance(t, str)],
+            "published": _iso_text(it.get("date_published")),
+            "updated": _iso_text(it.get("date_modified")),
+            "enclosures": [
+                {"url": a.get("url"), "type": a.get("mime_type"), "length": a.get("size_in_bytes")} for a in it.get("attachments", [])
+            ],
+            "fetched_at": fetched_at.isoformat(),
+        })  # fmt: skip
+    return items
+
+
+def _iso_text(value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone(UTC).isoformat()
 
 
 def _iso(struct: time.struct_time | None) -> str | None:

@@ -226,7 +226,7 @@ def tag(
     except ValueError as exc:
         fail(str(exc))
     article["watch"] = [rule.id for rule, _ in WatchlistMatcher(knowledge.rules).match(article)]
-    for key in ("minhash", "minhash_bands"):
+    for key in ("minhash", "minhash_bands", "shingles"):
         article.pop(key)
     out.print_json(json.dumps(article, ensure_ascii=False))
 

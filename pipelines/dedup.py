@@ -13,6 +13,7 @@ import numpy as np
 from datasketch import MinHash
 
 SHINGLE_WORDS = 3
+MIN_SHINGLES_FOR_CONTAINMENT = 40
 _WORD = re.compile(r"\w+")
 
 
@@ -32,11 +33,16 @@ def shingles(text: str, k: int = SHINGLE_WORDS) -> set[bytes]:
     return {" ".join(w[i : i + k]).encode("utf-8") for i in range(len(w) - k + 1)}
 
 
-def signature(text: str, num_perm: int) -> list[int]:
-    """A MinHash signature of the word shingles (seeded, so every worker computes the same one)."""
+def sketch(text: str, num_perm: int) -> tuple[list[int], int]:
+    """A MinHash signature of the word shingles (seeded, so every worker computes the same one), and their count."""
+    grams = shingles(text)
     m = MinHash(num_perm=num_perm, seed=1)
-    m.update_batch(list(shingles(text)))
-    return [int(v) for v in m.hashvalues]
+    m.update_batch(list(grams))
+    return [int(v) for v in m.hashvalues], len(grams)
+
+
+def signature(text: str, num_perm: int) -> list[int]:
+    return sketch(text, num_perm)[0]
 
 
 def band_keys(sig: list[int], bands: int) -> list[str]:
@@ -47,6 +53,22 @@ def band_keys(sig: list[int], bands: int) -> list[str]:
         chunk = ",".join(str(v) for v in sig[b * rows : (b + 1) * rows])
         keys.append(f"{b}:{hashlib.blake2b(chunk.encode(), digest_size=8).hexdigest()}")
     return keys
+
+
+def resemblance(a: list[int], a_shingles: int, b: list[int], b_shingles: int) -> float:
+    """How much of one story the other holds: the larger of Jaccard and containment.
+
+    Containment (the share of the shorter text's shingles found in the longer) is estimated from the
+    Jaccard estimate and the two set sizes; it catches truncated copies, which Jaccard alone misses.
+    Texts under ``MIN_SHINGLES_FOR_CONTAINMENT`` use Jaccard only: a one-line item is not a copy of
+    every article that quotes it.
+    """
+    j = similarity(a, b)
+    smaller = min(a_shingles, b_shingles)
+    if smaller < MIN_SHINGLES_FOR_CONTAINMENT:
+        return j
+    shared = j * (a_shingles + b_shingles) / (1 + j)
+    return min(1.0, max(j, shared / smaller))
 
 
 def similarity(a: list[int], b: list[int]) -> float:

@@ -57,7 +57,7 @@ def prepare(item: dict, detector: Any, settings: Settings, now: datetime | None 
         raise ItemError(f"{describe(item)}: no title and no text")
     published, trusted = _published(item.get("published") or item.get("updated"), now)
     lang = detect_language(detector, f"{title}\n{text}", feed.get("language"), settings.language_min_confidence)
-    sig = dedup.signature(f"{title}\n{text}", settings.minhash_permutations)
+    sig, shingle_count = dedup.sketch(f"{title}\n{text}", settings.minhash_permutations)
     return {
         "id": aid,
         "url": link or canonical,
@@ -81,6 +81,7 @@ def prepare(item: dict, detector: Any, settings: Settings, now: datetime | None 
         "topics": [],
         "fingerprint": dedup.fingerprint(f"{title}\n{text}"),
         "minhash": sig,
+        "shingles": shingle_count,
         "minhash_bands": dedup.band_keys(sig, settings.minhash_bands),
         "cluster": {"id": aid, "duplicate_of": None, "similarity": None, "sources": [source], "copies": 0},
         "ner": {"status": "pending", "model": None},

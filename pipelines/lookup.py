@@ -12,9 +12,9 @@ from elasticsearch import Elasticsearch
 
 from newswatch.settings import Settings
 from newswatch.store import copies_index
-from pipelines.dedup import similarity
+from pipelines.dedup import resemblance
 
-_SOURCE_FIELDS = ["id", "cluster.id", "minhash", "published_at", "source"]
+_SOURCE_FIELDS = ["id", "cluster.id", "minhash", "shingles", "published_at", "source"]
 
 
 def already_indexed(es: Elasticsearch, settings: Settings, articles: list[dict]) -> set[str]:
@@ -51,7 +51,9 @@ def prior_story(es: Elasticsearch, settings: Settings, article: dict) -> tuple[s
         doc = hit["_source"]
         same_guid = article.get("guid") and doc.get("guid") == article["guid"] and doc.get("source") == article["source"]
         sim = (
-            1.0 if doc.get("fingerprint") == article["fingerprint"] or same_guid else similarity(doc.get("minhash", []), article["minhash"])
+            1.0
+            if doc.get("fingerprint") == article["fingerprint"] or same_guid
+            else resemblance(doc.get("minhash", []), doc.get("shingles", 0), article["minhash"], article["shingles"])
         )
         if sim >= settings.near_duplicate_threshold:
             return doc.get("cluster", {}).get("id") or doc["id"], doc["id"], round(sim, 3)

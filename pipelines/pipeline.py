@@ -22,7 +22,7 @@ from apache_beam.pvalue import TaggedOutput
 from newswatch.settings import Settings
 from newswatch.store import connect, copies_index
 from pipelines import lookup, sink
-from pipelines.dedup import similarity
+from pipelines.dedup import resemblance
 from pipelines.enrich import ItemError, Knowledge, Models, describe, prepare, sort_key, tag_batch
 from pipelines.language import build_detector
 from pipelines.match import WatchlistMatcher, build_alert
@@ -96,10 +96,10 @@ class SkipIndexedFn(_ElasticsearchFn):
 
 
 def band_entries(a: dict) -> Iterator[tuple[str, tuple]]:
-    """One entry per LSH band: (band key, (has prior story, sort key, id, signature, cluster id))."""
+    """One entry per LSH band: (band key, (has prior story, sort key, id, signature, shingles, cluster id))."""
     has_prior = a["cluster"]["id"] != a["id"]
     for key in a["minhash_bands"]:
-        yield key, (0 if has_prior else 1, sort_key(a), a["id"], a["minhash"], a["cluster"]["id"])
+        yield key, (0 if has_prior else 1, sort_key(a), a["id"], a["minhash"], a["shingles"], a["cluster"]["id"])
 
 
 def earlier_copies(threshold: float):
@@ -113,8 +113,8 @@ def earlier_copies(threshold: float):
             if m[0] == 0:  # already resolved against the index
                 continue
             for e in members[:i]:
-                if e[2] != m[2] and (sim := similarity(e[3], m[3])) >= threshold:
-                    yield m[2], (e[0], e[1], e[4], e[2], round(sim, 3))
+                if e[2] != m[2] and (sim := resemblance(e[3], e[4], m[3], m[4])) >= threshold:
+                    yield m[2], (e[0], e[1], e[5], e[2], round(sim, 3))
                     break
 
     return fn
