@@ -27,6 +27,7 @@ class Feed:
     language: str | None = None
     interval_s: int | None = None
     tags: tuple[str, ...] = field(default_factory=tuple)
+    full_text: bool = False
 
     @property
     def id(self) -> str:
@@ -39,7 +40,7 @@ class Feed:
     def describe(self) -> dict:
         """The feed as carried on every raw item."""
         return {"id": self.id, "url": self.url, "title": self.name, "source": self.source, "language": self.language,
-                "tags": list(self.tags)}  # fmt: skip
+                "tags": list(self.tags), "full_text": self.full_text}  # fmt: skip
 
 
 def load_feeds(path: Path) -> list[Feed]:
@@ -64,7 +65,7 @@ def _feed(entry: dict, base: Path) -> Feed:
     if urlsplit(url).scheme not in ("http", "https", "file"):
         url = str((base / url).resolve())  # a path relative to the feed list
     return Feed(url, entry.get("name"), entry.get("source"), entry.get("language"), entry.get("interval_s"),
-                tuple(entry.get("tags", [])))  # fmt: skip
+                tuple(entry.get("tags", [])), bool(entry.get("full_text", False)))  # fmt: skip
 
 
 def read_opml(path: Path) -> list[Feed]:

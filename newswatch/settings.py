@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     )
     language_min_confidence: float = 0.5
     max_text_chars: int = 100_000
+    fulltext_enabled: bool = False
+    fulltext_allow_private: bool = False
+    fulltext_min_words: int = 80
     near_duplicate_threshold: float = 0.7
     minhash_permutations: int = 128
     minhash_bands: int = 32

@@ -7,6 +7,7 @@ checks by hand is exactly what the pipeline indexes.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,11 +19,13 @@ from newswatch.settings import Settings
 from pipelines import dedup
 from pipelines.actors import ActorRules, Mention, canonical_actors
 from pipelines.clean import clean_text, clean_title
+from pipelines.fulltext import FullTextError, fetch_full_text
 from pipelines.language import detect_language
 from pipelines.topics import RuleTopicTagger
 from pipelines.urls import InvalidURLError, article_id, canonical_url, stable_id
 from pipelines.watchlist import Rule, entity_aliases, load_watchlist
 
+log = logging.getLogger(__name__)
 FUTURE_TOLERANCE = timedelta(hours=6)
 NER_ONLY = ("tok2vec", "ner")
 
@@ -52,6 +55,8 @@ def prepare(item: dict, detector: Any, settings: Settings, now: datetime | None 
         canonical, aid = f"urn:newswatch:{feed.get('id', '')}:{guid}", stable_id("guid", feed.get("id", ""), guid)
     body = item.get("content") or item.get("summary") or ""
     text, truncated = clean_text(body, settings.max_text_chars)
+    if (settings.fulltext_enabled or feed.get("full_text")) and len(text.split()) < settings.fulltext_min_words and link:
+        text, truncated = _with_full_text(link, text, settings, item)
     title = clean_title(item.get("title") or "")
     if not text and not title:
         raise ItemError(f"{describe(item)}: no title and no text")
@@ -87,6 +92,15 @@ def prepare(item: dict, detector: Any, settings: Settings, now: datetime | None 
         "ner": {"status": "pending", "model": None},
         "watch": [],
     }
+
+
+def _with_full_text(link: str, text: str, settings: Settings, item: dict) -> tuple[str, bool]:
+    """The page's main text when it can be had; otherwise the feed's text, with the reason logged."""
+    try:
+        return clean_text(fetch_full_text(link, settings), settings.max_text_chars)
+    except FullTextError as exc:
+        log.warning("%s: full text not fetched: %s", describe(item), exc)
+        return text, False
 
 
 def _published(value: str | None, now: datetime) -> tuple[datetime | None, bool]:

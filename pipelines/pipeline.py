@@ -1,6 +1,6 @@
 """The newswatch pipeline as a chain of named Beam transforms.
 
-    ReadRawBatches -> Clean -> DropSameUrl -> SkipIndexed -> ClusterNearDuplicates
+    ReadRawBatches -> Clean -> DropSameUrl -> DropSameGuid -> SkipIndexed -> ClusterNearDuplicates
         stories -> TagActorsAndTopics -> MatchWatchlists -> IndexArticles / IndexAlerts
         copies  -> IndexCopies -> SummariseClusters (after IndexArticles)
 
@@ -67,6 +67,11 @@ class CleanFn(beam.DoFn):
 def earliest(articles: Iterable[dict]) -> dict:
     """Of several items with one canonical URL, the first published (ties: the first feed)."""
     return min(articles, key=lambda a: (sort_key(a), a["feed"]["url"]))
+
+
+def guid_key(a: dict) -> str:
+    """One GUID within one source is one item, whatever URLs it was published under."""
+    return f"guid\x1f{a['source']}\x1f{a['guid']}" if a.get("guid") else f"id\x1f{a['id']}"
 
 
 class _ElasticsearchFn(beam.DoFn):
@@ -222,6 +227,8 @@ def build(p: beam.Pipeline, raw_files: list[str], settings: Settings, knowledge:
         cleaned.articles
         | "KeyByUrl" >> beam.Map(lambda a: (a["id"], a))
         | "DropSameUrl" >> beam.CombinePerKey(earliest)
+        | "KeyByGuid" >> beam.Map(lambda a: (guid_key(a), a))
+        | "DropSameGuid" >> beam.CombinePerKey(earliest)
         | "Unkeyed" >> beam.Values()
         | _batches("BatchForLookup", settings)
         | "SkipIndexed" >> beam.ParDo(SkipIndexedFn(settings))
