@@ -227,7 +227,7 @@ def build(p: beam.Pipeline, raw_files: list[str], settings: Settings, knowledge:
         cleaned.articles
         | "KeyByUrl" >> beam.Map(lambda a: (a["id"], a))
         | "DropSameUrl" >> beam.CombinePerKey(earliest)
-        | "KeyByGuid" >> beam.Map(lambda a: (guid_key(a), a))
+        | "KeyByGuid" >> beam.Map(lambda kv: (guid_key(kv[1]), kv[1]))
         | "DropSameGuid" >> beam.CombinePerKey(earliest)
         | "Unkeyed" >> beam.Values()
         | _batches("BatchForLookup", settings)
