@@ -6,6 +6,7 @@ classified, and a feed is never dropped: it is only polled less often while it f
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 
 from elasticsearch import Elasticsearch, helpers
@@ -32,29 +33,53 @@ def validators_of(states: dict[str, dict]) -> dict[str, Validators]:
     return {fid: Validators(s.get("etag"), s.get("last_modified"), s.get("body_hash")) for fid, s in states.items()}
 
 
-def next_state(result: FeedResult, previous: dict | None, base_interval_s: int, now: datetime | None = None) -> dict:
-    """The feed's state after this poll: validators, health, and when it is due next."""
+def item_key(item: dict) -> str:
+    """A short stable key of a feed item, to tell new entries from ones seen at the last poll."""
+    ident = item.get("guid") or item.get("link") or item.get("title") or ""
+    return hashlib.blake2b(ident.encode("utf-8"), digest_size=8).hexdigest()
+
+
+def new_items(result: FeedResult, previous: dict | None) -> list[dict]:
+    """The entries not seen at the previous poll; all of them for a feed polled the first time."""
+    seen = set((previous or {}).get("seen", []))
+    return [it for it in result.items if item_key(it) not in seen]
+
+
+def next_state(result: FeedResult, previous: dict | None, settings: Settings, n_new: int = 0, now: datetime | None = None) -> dict:
+    """The feed's state after this poll: validators, health, an adapted interval, and when it is due next."""
     now = now or datetime.now(UTC)
     prev = previous or {}
     state = {**prev, "feed_id": result.feed.id, "url": result.feed.url, "name": result.feed.name, "last_polled_at": now.isoformat(),
              "last_status": result.http_status}  # fmt: skip
-    interval = timedelta(seconds=result.feed.interval_s or base_interval_s)
+    interval = float(prev.get("interval_s") or result.feed.interval_s or settings.serve_interval_s)
     if result.status == "failed":
         failures = int(prev.get("consecutive_failures", 0)) + 1
         weight = BACKOFF_WEIGHT.get(result.error_kind or "", 1.0)
-        delay = min(MAX_BACKOFF, interval * weight * (2 ** min(failures - 1, 8)))
+        delay = min(MAX_BACKOFF, timedelta(seconds=interval) * weight * (2 ** min(failures - 1, 8)))
         if result.retry_after:
             delay = max(delay, timedelta(seconds=result.retry_after))
         state.update(last_error=result.error, last_error_class=result.error_kind, consecutive_failures=failures)
         state["next_due_at"] = (now + delay).isoformat()
         return state
+    interval = adapt_interval(interval, n_new, len(result.items), settings)
     v = result.validators
-    state.update(etag=v.etag, last_modified=v.last_modified, body_hash=v.body_hash, consecutive_failures=0,
-                 last_success_at=now.isoformat(), items_last_poll=len(result.items))  # fmt: skip
+    state.update(etag=v.etag, last_modified=v.last_modified, body_hash=v.body_hash, consecutive_failures=0, interval_s=interval,
+                 last_success_at=now.isoformat(), items_last_poll=len(result.items), new_items_last_poll=n_new)  # fmt: skip
+    if result.status == "ok":
+        state["seen"] = [item_key(it) for it in result.items]
     if result.moved_to:
         state["moved_to"] = result.moved_to
-    state["next_due_at"] = (now + interval).isoformat()
+    state["next_due_at"] = (now + timedelta(seconds=interval)).isoformat()
     return state
+
+
+def adapt_interval(interval: float, n_new: int, n_items: int, settings: Settings) -> float:
+    """Poll twice as often while most entries are new, half again as long while nothing changes."""
+    if n_items and n_new / n_items >= 0.5:
+        interval /= 2
+    elif n_new == 0:
+        interval *= 1.5
+    return max(settings.poll_min_interval_s, min(settings.poll_max_interval_s, interval))
 
 
 def save_states(es: Elasticsearch, settings: Settings, states: list[dict]) -> None:

@@ -7,10 +7,12 @@ Elasticsearch being down never loses an item: they wait in the raw store for the
 from __future__ import annotations
 
 import asyncio
+import sys
 from dataclasses import dataclass, field
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from rich.progress import Progress, TextColumn
 
 from flows import feed_state
 from flows.feedlist import Feed, load_feeds
@@ -41,7 +43,20 @@ class MonitorReport:
 
 @task(name="poll-feeds", cache_policy=NO_CACHE)
 def poll_task(feeds: list[Feed], settings: Settings, states: dict[str, dict]) -> list[FeedResult]:
-    return asyncio.run(poll_feeds(feeds, settings, feed_state.validators_of(states)))
+    """Poll concurrently; in an interactive terminal, with a progress bar."""
+    known = feed_state.validators_of(states)
+    if not sys.stderr.isatty():
+        return asyncio.run(poll_feeds(feeds, settings, known))
+    with Progress(*Progress.get_default_columns(), TextColumn("{task.fields[failed]} failed"), transient=True) as progress:
+        bar = progress.add_task("polling feeds", total=len(feeds), failed=0)
+        failed = 0
+
+        def done(result: FeedResult) -> None:
+            nonlocal failed
+            failed += result.status == "failed"
+            progress.update(bar, advance=1, failed=failed)
+
+        return asyncio.run(poll_feeds(feeds, settings, known, on_done=done))
 
 
 @task(name="store-raw-batch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
@@ -81,13 +96,15 @@ def monitor_once(settings: Settings, force: bool = False) -> MonitorReport:
             report.not_modified += 1
         elif r.warning:
             log.warning(r.line())
-    items = [it for r in results for it in r.items]
+    fresh = {r.feed.id: feed_state.new_items(r, states.get(r.feed.id)) for r in results}
+    items = [it for r in results for it in fresh[r.feed.id]]
     report.new_items = len(items)
     store_task(store, items)
     if es is None:
         log.error(report.errors[0])
         return report
-    feed_state.save_states(es, settings, [feed_state.next_state(r, states.get(r.feed.id), settings.serve_interval_s) for r in results])
+    new_states = [feed_state.next_state(r, states.get(r.feed.id), settings, len(fresh[r.feed.id])) for r in results]
+    feed_state.save_states(es, settings, new_states)
     process_pending(store, settings, report)
     deliver(es, settings, report)
     return report

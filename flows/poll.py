@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import calendar
+import contextlib
 import hashlib
 import json
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -218,27 +220,44 @@ def entry_to_item(e: feedparser.FeedParserDict, feed: Feed, fetched_at: datetime
     }
 
 
-async def poll_one(client: httpx.AsyncClient, feed: Feed, known: Validators, settings: Settings, host_locks: dict) -> FeedResult:
+class HostGate:
+    """Politeness per host: at most ``poll_per_host`` requests at once, ``poll_host_min_gap_s`` between starts."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.slots: dict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(settings.poll_per_host))
+        self.next_start: dict[str, float] = defaultdict(float)
+
+    @contextlib.asynccontextmanager
+    async def enter(self, host: str):
+        async with self.slots[host]:
+            loop = asyncio.get_running_loop()
+            start = max(loop.time(), self.next_start[host])
+            self.next_start[host] = start + self.settings.poll_host_min_gap_s
+            await asyncio.sleep(start - loop.time())
+            yield
+
+
+async def poll_one(client: httpx.AsyncClient, feed: Feed, known: Validators, settings: Settings, gate: HostGate) -> FeedResult:
+    """Fetch and parse one feed; every outcome, good or bad, is a ``FeedResult`` naming the feed."""
     fetched_at = datetime.now(UTC)
     try:
-        async with asyncio.timeout(settings.poll_timeout_s * 2):  # a trickling server still ends
-            if feed.is_http:
-                async with host_locks[urlsplit(feed.url).hostname]:
-                    body, headers, resp = await fetch_http(client, feed, known, settings)
-                moved = _permanent_redirect(resp)
-                if body is None:
-                    return FeedResult(feed, "not_modified", http_status=304, validators=known, moved_to=moved)
-                validators = Validators(resp.headers.get("etag"), resp.headers.get("last-modified"), _body_hash(body))
-                if known.body_hash and validators.body_hash == known.body_hash:
-                    return FeedResult(
-                        feed, "not_modified", http_status=resp.status_code, bytes_received=len(body), validators=validators, moved_to=moved
-                    )
-            else:
-                body, headers, moved = read_file(feed, settings), {}, None
-                validators = Validators(body_hash=_body_hash(body))
-            items, warning = parse_feed(feed, body, headers, settings, fetched_at)
-            return FeedResult(feed, "ok", items, warning=warning, bytes_received=len(body), validators=validators, moved_to=moved,
-                              http_status=200 if feed.is_http else None)  # fmt: skip
+        if feed.is_http:
+            # The deadline starts once the host lets us in, and ends a server that trickles bytes.
+            async with gate.enter(urlsplit(feed.url).hostname or ""), asyncio.timeout(settings.poll_timeout_s * 2):
+                body, headers, resp = await fetch_http(client, feed, known, settings)
+            moved, status = _permanent_redirect(resp), resp.status_code
+            if body is None:
+                return FeedResult(feed, "not_modified", http_status=304, validators=known, moved_to=moved)
+            validators = Validators(resp.headers.get("etag"), resp.headers.get("last-modified"), _body_hash(body))
+        else:
+            body, headers, moved, status = read_file(feed, settings), {}, None, None
+            validators = Validators(body_hash=_body_hash(body))
+        if known.body_hash and validators.body_hash == known.body_hash:
+            return FeedResult(feed, "not_modified", http_status=status, bytes_received=len(body), validators=validators, moved_to=moved)
+        items, warning = parse_feed(feed, body, headers, settings, fetched_at)
+        return FeedResult(feed, "ok", items, warning=warning, bytes_received=len(body), validators=validators, moved_to=moved,
+                          http_status=status)  # fmt: skip
     except FeedError as exc:
         return FeedResult(feed, "failed", error=str(exc), error_kind=exc.kind, http_status=exc.http_status, retry_after=exc.retry_after)
     except TimeoutError:
@@ -257,17 +276,22 @@ def _permanent_redirect(resp: httpx.Response) -> str | None:
     return None
 
 
-async def poll_feeds(feeds: list[Feed], settings: Settings, known: dict[str, Validators] | None = None) -> list[FeedResult]:
+async def poll_feeds(
+    feeds: list[Feed], settings: Settings, known: dict[str, Validators] | None = None, on_done: Callable[[FeedResult], None] | None = None
+) -> list[FeedResult]:
     """Poll every feed concurrently (bounded overall and per host); results in the feeds' order."""
     known = known or {}
     overall = asyncio.Semaphore(settings.poll_concurrency)
-    host_locks: dict = defaultdict(lambda: asyncio.Semaphore(2))
+    gate = HostGate(settings)
     timeout = httpx.Timeout(settings.poll_timeout_s, connect=min(10.0, settings.poll_timeout_s))
     limits = httpx.Limits(max_connections=settings.poll_concurrency)
     async with httpx.AsyncClient(timeout=timeout, limits=limits, follow_redirects=True, max_redirects=MAX_REDIRECTS) as client:
 
         async def bounded(feed: Feed) -> FeedResult:
             async with overall:
-                return await poll_one(client, feed, known.get(feed.id, Validators()), settings, host_locks)
+                result = await poll_one(client, feed, known.get(feed.id, Validators()), settings, gate)
+            if on_done:
+                on_done(result)
+            return result
 
         return await asyncio.gather(*(bounded(f) for f in feeds))

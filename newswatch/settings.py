@@ -41,6 +41,10 @@ class Settings(BaseSettings):
 
     # Polling
     poll_concurrency: int = 32
+    poll_per_host: int = 2
+    poll_host_min_gap_s: float = 0.5
+    poll_min_interval_s: int = 60
+    poll_max_interval_s: int = 6 * 3600
     poll_timeout_s: float = 20.0
     poll_max_bytes: int = 10_000_000
     max_items_per_feed: int = 500

@@ -11,7 +11,7 @@ from newswatch.paths import SEEDS_DIR
 from newswatch.settings import Settings
 
 DEMO = SEEDS_DIR / "demo"
-SETTINGS = Settings(poll_timeout_s=5)
+SETTINGS = Settings(poll_timeout_s=5, poll_host_min_gap_s=0)
 
 
 def poll(feeds, known=None, settings=SETTINGS):
@@ -92,3 +92,14 @@ def test_bad_feed_list_names_the_entry(tmp_path: Path):
     bad.write_text("feeds:\n  - {name: no url}\n")
     with pytest.raises(FeedListError, match=r"feeds.yaml: at feeds/0: 'url' is a required property"):
         load_feeds(bad)
+
+
+def test_requests_to_one_host_keep_a_minimum_gap(serve_dir):
+    import time
+
+    base = serve_dir(DEMO / "feeds")
+    feeds = [Feed(f"{base}/moscow-times.xml?n={i}") for i in range(4)]
+    started = time.monotonic()
+    results = poll(feeds, settings=Settings(poll_host_min_gap_s=0.3, poll_per_host=4))
+    assert all(r.status == "ok" for r in results)
+    assert time.monotonic() - started >= 0.9  # three gaps between four starts

@@ -1,0 +1,40 @@
+"""Feed state: intervals adapt to how often a feed changes; failures back off by class; nothing is dropped."""
+
+from flows.feed_state import adapt_interval, is_due, new_items, next_state
+from flows.feedlist import Feed
+from flows.poll import FeedResult, Validators
+from newswatch.settings import Settings
+
+SETTINGS = Settings(serve_interval_s=600, poll_min_interval_s=60, poll_max_interval_s=3600)
+FEED = Feed("https://example.com/feed.xml")
+
+
+def ok(*guids: str) -> FeedResult:
+    return FeedResult(FEED, "ok", [{"guid": g} for g in guids], validators=Validators("e", "m", "h"))
+
+
+def test_entries_seen_at_the_last_poll_are_not_new():
+    first = ok("a", "b")
+    state = next_state(first, None, SETTINGS, n_new=len(new_items(first, None)))
+    assert [it["guid"] for it in new_items(ok("a", "b", "c"), state)] == ["c"]
+
+
+def test_busy_feeds_are_polled_more_often_and_quiet_ones_less():
+    assert adapt_interval(600, 8, 10, SETTINGS) == 300
+    assert adapt_interval(600, 0, 10, SETTINGS) == 900
+    assert adapt_interval(600, 2, 10, SETTINGS) == 600
+    assert adapt_interval(100, 10, 10, SETTINGS) == 60 and adapt_interval(3000, 0, 10, SETTINGS) == 3600
+
+
+def test_a_failing_feed_is_never_dropped_only_backed_off():
+    fail = FeedResult(FEED, "failed", error="HTTP 404", error_kind="gone", http_status=404)
+    state = None
+    for _ in range(20):
+        state = next_state(fail, state, SETTINGS)
+    assert state["consecutive_failures"] == 20 and state["next_due_at"] and state["last_error_class"] == "gone"
+    recovered = next_state(ok("a"), state, SETTINGS, n_new=1)
+    assert recovered["consecutive_failures"] == 0 and recovered["etag"] == "e"
+
+
+def test_a_feed_never_polled_is_due():
+    assert is_due(None) and is_due({}) and not is_due(next_state(ok("a"), None, SETTINGS, 1))

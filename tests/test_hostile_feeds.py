@@ -1,0 +1,104 @@
+"""A server that misbehaves in every way: each feed ends within its timeout with the right state, and
+the good feed of the same run still lands."""
+
+import asyncio
+import time
+
+import pytest
+
+from flows.feed_state import next_state
+from flows.feedlist import Feed
+from flows.poll import poll_feeds
+from newswatch.settings import Settings
+from tests import hostile_server
+
+SETTINGS = Settings(poll_timeout_s=2, poll_max_bytes=5_000_000, poll_host_min_gap_s=0)
+EXPECTED = {
+    "good.xml": ("ok", None),
+    "silent.xml": ("failed", "timeout"),
+    "trickle.xml": ("failed", "timeout"),
+    "500.xml": ("failed", "server_error"),
+    "404.xml": ("failed", "gone"),
+    "429.xml": ("failed", "rate_limited"),
+    "loop-a.xml": ("failed", "redirect_loop"),
+    "huge.xml": ("failed", "too_large"),
+    "huge-undeclared.xml": ("failed", "too_large"),
+    "bomb.xml": ("failed", "too_large"),
+    "latin1.xml": ("ok", None),
+    "html.xml": ("failed", "not_a_feed"),
+    "moved.xml": ("ok", None),
+}
+
+
+@pytest.fixture(scope="module")
+def results():
+    server, base = hostile_server.start()
+    feeds = [Feed(f"{base}/{name}") for name in EXPECTED]
+    started = time.monotonic()
+    polled = asyncio.run(poll_feeds(feeds, SETTINGS))
+    elapsed = time.monotonic() - started
+    hostile_server.stop(server)
+    return {r.feed.url.rsplit("/", 1)[1]: r for r in polled}, elapsed
+
+
+@pytest.mark.parametrize("name", list(EXPECTED))
+def test_each_feed_ends_with_the_right_state(results, name):
+    by_name, _ = results
+    status, kind = EXPECTED[name]
+    r = by_name[name]
+    assert (r.status, r.error_kind) == (status, kind), r.line()
+
+
+def test_the_whole_run_ends_within_the_timeouts(results):
+    _, elapsed = results
+    assert elapsed < 2 * SETTINGS.poll_timeout_s + 5
+
+
+def test_the_good_feed_lands_among_the_bad(results):
+    by_name, _ = results
+    assert len(by_name["good.xml"].items) == 2
+
+
+def test_wrong_charset_is_decoded_from_the_xml_declaration(results):
+    by_name, _ = results
+    (item,) = by_name["latin1.xml"].items
+    assert item["title"] == "Grüße aus München"
+
+
+def test_permanent_redirect_is_recorded(results):
+    by_name, _ = results
+    r = by_name["moved.xml"]
+    assert r.moved_to and r.moved_to.endswith("/good.xml")
+    assert next_state(r, None, SETTINGS)["moved_to"] == r.moved_to
+
+
+def test_retry_after_is_honoured_and_failures_back_off(results):
+    by_name, _ = results
+    state = next_state(by_name["429.xml"], None, SETTINGS)
+    assert state["consecutive_failures"] == 1 and state["last_error_class"] == "rate_limited"
+    due_in = _seconds_until(state["next_due_at"])
+    assert 3500 <= due_in <= 3700
+    again = next_state(by_name["500.xml"], next_state(by_name["500.xml"], None, SETTINGS), SETTINGS)
+    assert again["consecutive_failures"] == 2 and _seconds_until(again["next_due_at"]) > 550
+
+
+def test_304_costs_nothing(results):
+    by_name, _ = results
+    good = by_name["good.xml"]
+    (again,) = asyncio.run(_poll_again(good))
+    assert again.status == "not_modified" and again.http_status == 304 and again.bytes_received == 0
+
+
+async def _poll_again(previous):
+    server, base = hostile_server.start()
+    try:
+        feed = Feed(f"{base}/good.xml")
+        return await poll_feeds([feed], SETTINGS, {feed.id: previous.validators})
+    finally:
+        hostile_server.stop(server)
+
+
+def _seconds_until(iso: str) -> float:
+    from datetime import UTC, datetime
+
+    return (datetime.fromisoformat(iso) - datetime.now(UTC)).total_seconds()
