@@ -43,6 +43,8 @@ _BLOCK_TAGS = frozenset(
     ]
 )
 
+# A complete tag, a comment or an entity: anything less is plain text with a stray '<' or '&'.
+_LOOKS_LIKE_HTML = re.compile(r"<[A-Za-z/!?][^<>]*>|&(?:#\d+|#x[0-9a-fA-F]+|[A-Za-z]\w*);")
 _URL = r"(?:https?://|www\.)\S+"
 _BARE_URL = re.compile(_URL)
 _ONLY_URLS = re.compile(rf"^(?:\s*{_URL}\s*)+$")
@@ -57,6 +59,8 @@ _TRAILING_CREDIT = re.compile(
     r"(?:^|(?<=[.!?\"”’)]))\s*(?:(?:Photo|Image)s?:?\s*)?"
     r"[A-Z][\w'’.-]+(?:\s[A-Z][\w'’.-]+){0,3}\s?/\s?[A-Z][\w&.-]*(?:\s[A-Z][\w&.-]+){0,2}\s*$"
 )
+# Control and invisible format characters (zero-width spaces, bidi marks, BOM, soft hyphen); tabs and newlines stay.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\ufeff]")
 _COPYRIGHT = re.compile(r"\s*(?:\(|\[)?(?:©|\(c\))\s*[^.]{0,80}$", re.I)
 
 
@@ -64,7 +68,7 @@ def html_to_text(html: str) -> str:
     """Render an HTML fragment (or plain text) to text with paragraphs separated by blank lines."""
     if not html or not html.strip():
         return ""
-    if "<" not in html and "&" not in html:
+    if not _LOOKS_LIKE_HTML.search(html):
         return html
     try:
         root = lxml.html.fragment_fromstring(html, create_parent="div")
@@ -98,7 +102,7 @@ def _remove_keep_tail(el: etree._Element) -> None:
 def normalise(text: str) -> str:
     """NFC, no control characters, whitespace collapsed inside paragraphs, paragraphs kept apart."""
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
-    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+    text = _CONTROL.sub("", text)
     paragraphs = (" ".join(p.split()) for p in re.split(r"\n\s*\n", text))
     return "\n\n".join(p for p in paragraphs if p)
 
@@ -107,19 +111,29 @@ def strip_boilerplate(text: str) -> str:
     """Drop boilerplate paragraphs and trim credits and bare URLs from the ones that stay."""
     kept = []
     for para in text.split("\n\n"):
-        if _ONLY_URLS.match(para) or _BOILERPLATE.match(para) or _CREDIT_LINE.match(para):
-            continue
-        para = _TRAILING_CREDIT.sub("", para)
-        para = _COPYRIGHT.sub("", para)
-        para = " ".join(_BARE_URL.sub("", para).split())
+        para = _trim(para)
         if para:
             kept.append(para)
     return "\n\n".join(kept)
 
 
+def _trim(para: str) -> str:
+    """One paragraph without credits, copyright lines and URLs; empty when nothing else is left.
+
+    Trimming can uncover more (a credit before a URL), so it repeats until nothing changes.
+    """
+    while True:
+        if _ONLY_URLS.match(para) or _BOILERPLATE.match(para) or _CREDIT_LINE.match(para):
+            return ""
+        trimmed = " ".join(_BARE_URL.sub("", _COPYRIGHT.sub("", _TRAILING_CREDIT.sub("", para))).split())
+        if trimmed == para:
+            return para
+        para = trimmed
+
+
 def clean_text(html_or_text: str, max_chars: int | None = None) -> tuple[str, bool]:
     """The full cleaning chain; returns the text and whether it was truncated to ``max_chars``."""
-    text = strip_boilerplate(normalise(html_to_text(html_or_text)))
+    text = strip_boilerplate(normalise(html_to_text(_CONTROL.sub("", html_or_text))))
     if max_chars is not None and len(text) > max_chars:
         return text[:max_chars].rsplit(" ", 1)[0], True
     return text, False

@@ -26,7 +26,7 @@ def build_detector(codes: list[str]) -> LanguageDetector:
         except AttributeError as exc:
             raise ValueError(f"setting 'languages': {code!r} is not an ISO 639-1 code lingua knows") from exc
     builder = LanguageDetectorBuilder.from_languages(*languages) if len(languages) > 1 else LanguageDetectorBuilder.from_all_languages()
-    return builder.with_preloaded_language_models().build()
+    return builder.build()  # models load lazily, only for the languages a text needs
 
 
 def detect_language(detector: LanguageDetector, text: str, hint: str | None, min_confidence: float) -> Detected:

@@ -210,37 +210,49 @@ class SummariseClustersFn(_ElasticsearchFn):
         yield sink.summarise_clusters(self.es, self.settings, set(cluster_ids))
 
 
-def _batches(label: str, settings: Settings, max_size: int | None = None) -> beam.PTransform:
+def _batches(label: str, settings: Settings, max_size: int | None = None, min_size: int = 1) -> beam.PTransform:
     size = max_size or settings.index_batch_size
-    return label >> beam.BatchElements(min_batch_size=1, max_batch_size=size)
+    return label >> beam.BatchElements(min_batch_size=min(min_size, size), max_batch_size=size)
 
 
-def build(p: beam.Pipeline, raw_files: list[str], settings: Settings, knowledge: Knowledge) -> None:
-    """Wire the stages; ``raw_files`` are raw-store batches (JSONL, gzip by extension)."""
+def read_unique(p: beam.Pipeline, raw_files: list[str], settings: Settings):
+    """Raw-store batches -> cleaned articles, one per canonical URL and per GUID within a source."""
     cleaned = (
         p
         | "ReadRawBatches" >> beam.Create(raw_files)
         | "ReadLines" >> beam.io.ReadAllFromText()
         | "Clean" >> beam.ParDo(CleanFn(settings)).with_outputs("errors", main="articles")
     )
-    articles = (
+    return (
         cleaned.articles
         | "KeyByUrl" >> beam.Map(lambda a: (a["id"], a))
         | "DropSameUrl" >> beam.CombinePerKey(earliest)
         | "KeyByGuid" >> beam.Map(lambda kv: (guid_key(kv[1]), kv[1]))
         | "DropSameGuid" >> beam.CombinePerKey(earliest)
         | "Unkeyed" >> beam.Values()
+    )
+
+
+def tag_and_match(stories, settings: Settings, knowledge: Knowledge):
+    """Stories -> tagged articles (main output) and alerts (output ``alerts``)."""
+    return (
+        stories
+        | _batches("BatchForTagging", settings, settings.spacy_batch_size * 4, min_size=settings.spacy_batch_size)
+        | "TagActorsAndTopics" >> beam.ParDo(TagFn(settings, knowledge))
+        | "MatchWatchlists" >> beam.ParDo(MatchFn(knowledge)).with_outputs("alerts", main="articles")
+    )
+
+
+def build(p: beam.Pipeline, raw_files: list[str], settings: Settings, knowledge: Knowledge) -> None:
+    """Wire the stages; ``raw_files`` are raw-store batches (JSONL, gzip by extension)."""
+    articles = (
+        read_unique(p, raw_files, settings)
         | _batches("BatchForLookup", settings)
         | "SkipIndexed" >> beam.ParDo(SkipIndexedFn(settings))
         | "ClusterNearDuplicates" >> ClusterNearDuplicates(settings.near_duplicate_threshold)
         | "SplitCopies" >> beam.FlatMap(split_copies).with_outputs("copies", main="stories")
     )
-    matched = (
-        articles.stories
-        | _batches("BatchForTagging", settings, settings.spacy_batch_size * 4)
-        | "TagActorsAndTopics" >> beam.ParDo(TagFn(settings, knowledge))
-        | "MatchWatchlists" >> beam.ParDo(MatchFn(knowledge)).with_outputs("alerts", main="articles")
-    )
+    matched = tag_and_match(articles.stories, settings, knowledge)
     written = (
         matched.articles
         | _batches("BatchArticles", settings)
@@ -255,6 +267,12 @@ def build(p: beam.Pipeline, raw_files: list[str], settings: Settings, knowledge:
         | "OneList" >> beam.combiners.ToList()
         | "SummariseClusters" >> beam.ParDo(SummariseClustersFn(settings), after_articles)
     )
+
+
+def build_enrichment(p: beam.Pipeline, raw_files: list[str], settings: Settings, knowledge: Knowledge) -> None:
+    """The same stages without Elasticsearch (no cross-run dedup, no indexing): for benchmarks and dry runs."""
+    matched = tag_and_match(read_unique(p, raw_files, settings), settings, knowledge)
+    matched.articles | "CountTagged" >> beam.Map(lambda _: _count("articles_tagged"))
 
 
 @dataclass
@@ -273,11 +291,11 @@ def pipeline_options(settings: Settings) -> PipelineOptions:
     return PipelineOptions(args)
 
 
-def run(raw_files: list[str], settings: Settings, knowledge: Knowledge | None = None) -> RunReport:
-    """Run the pipeline over raw batches to completion and return its counters."""
+def run(raw_files: list[str], settings: Settings, knowledge: Knowledge | None = None, index: bool = True) -> RunReport:
+    """Run the pipeline over raw batches to completion and return its counters (``index=False``: no Elasticsearch)."""
     knowledge = knowledge or Knowledge.load(settings)
     p = beam.Pipeline(options=pipeline_options(settings))
-    build(p, raw_files, settings, knowledge)
+    (build if index else build_enrichment)(p, raw_files, settings, knowledge)
     result = p.run()
     result.wait_until_finish()
     merged: dict[str, int] = {}
