@@ -55,7 +55,7 @@ def test_seed_topics_are_politics_and_unrest(seed_article):
     ("raw", "clean"),
     [("President Vladimir Putin", "Vladimir Putin"), ("Lukashenko's", "Lukashenko"), ("Lukashenko’s", "Lukashenko"),
      ("the Kremlin", "Kremlin"), ("Slavic\nBrotherhood", "Slavic Brotherhood"), ("“Bloomberg,", "Bloomberg"),
-     ("Mr. Smith", "Smith"), ("Russian President Vladimir Putin", "Vladimir Putin")],
+     ("Mr. Smith", "Smith"), ("Russian President Vladimir Putin", "Vladimir Putin"), ("U.S.", "U.S."), ("O’Reilly’s", "O'Reilly")],
 )  # fmt: skip
 def test_names_lose_titles_possessives_and_punctuation(raw, clean):
     assert clean_name(raw, RULES.titles) == clean
@@ -76,22 +76,35 @@ def test_aliases_fold_to_one_name():
         Mention("Lukashenka", "PERSON", 40),
         Mention("Alexander Lukashenko", "PERSON", 90),
     ]
-    actors = canonical_actors(mentions, 0, RULES)
+    actors = canonical_actors(mentions, RULES)
     assert [(a["name"], a["mentions"]) for a in actors] == [("Alexander Lukashenko", 3)]
 
 
 def test_surname_resolves_to_the_full_name_in_the_same_article_only():
     rules = ActorRules()
     mentions = [Mention("Jane Doe", "PERSON", 0), Mention("Doe", "PERSON", 30), Mention("Roe", "PERSON", 50)]
-    assert {a["name"]: a["mentions"] for a in canonical_actors(mentions, 0, rules)} == {"Jane Doe": 2, "Roe": 1}
+    assert {a["name"]: a["mentions"] for a in canonical_actors(mentions, rules)} == {"Jane Doe": 2, "Roe": 1}
 
 
 def test_non_actor_labels_and_credits_are_ignored():
     mentions = [Mention("Monday", "DATE", 0), Mention("Mikhail Metzel / TASS", "PERSON", 10), Mention("five", "CARDINAL", 30)]
-    assert canonical_actors(mentions, 0, RULES) == []
+    assert canonical_actors(mentions, RULES) == []
 
 
 def test_title_mentions_earn_a_salience_bonus():
     mentions = [Mention("Acme", "ORG", 0), Mention("Globex", "ORG", 50)]
-    actors = {a["name"]: a["salience"] for a in canonical_actors(mentions, 10, ActorRules())}
+    actors = {a["name"]: a["salience"] for a in canonical_actors(mentions, ActorRules(), title="Acme buys a rival")}
     assert actors["Acme"] > actors["Globex"]
+
+
+def test_headline_case_does_not_invent_actors(seed_article, nlp_settings, detector, models, knowledge):
+    item = {"feed": {"id": "f", "url": "t"}, "link": "https://example.com/b", "title": "Hannity Announces Fox Has Hired Sebastian Gorka",
+            "content": "<p>Fox News host Sean Hannity said the network has hired Sebastian Gorka.</p>"}  # fmt: skip
+    (article,) = tag_batch([prepare(item, detector, nlp_settings)], models, knowledge)
+    assert "Hannity Announces" not in names(article) and "Fox Has Hired Sebastian Gorka" not in names(article)
+    assert names(article)["Sebastian Gorka"]["mentions"] == 2  # the body and the headline
+
+
+def test_dateline_places_and_abbreviations_fold_to_their_names():
+    mentions = [Mention("NEWARK", "GPE", 0), Mention("N.J.", "GPE", 8), Mention("U.S.", "GPE", 30), Mention("Democrats", "NORP", 40)]
+    assert {a["name"] for a in canonical_actors(mentions, RULES)} == {"Newark", "New Jersey", "United States", "Democrat"}

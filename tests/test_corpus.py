@@ -74,3 +74,14 @@ def test_near_duplicate_evaluation_meets_its_targets(corpora, capsys):
     precision = float(out.split("precision: ")[1].split()[0])
     recall = float(out.split("recall: ")[1].split()[0])
     assert precision >= 0.98 and recall >= 0.95, out
+
+
+def test_tagging_evaluation_stays_above_its_floor(corpora, capsys):
+    from benchmarks.tagging import evaluate
+
+    assert evaluate.main([]) == 0
+    out = capsys.readouterr().out
+    actors = out.split("actors (exact canonical name): ")[1]
+    precision, recall = float(actors.split("precision ")[1].split()[0]), float(actors.split("recall ")[1].split()[0])
+    main_topic = float(out.split("main topic found ")[1].split("= ")[1].split(";")[0])
+    assert precision >= 0.85 and recall >= 0.85 and main_topic >= 0.75, out
