@@ -1,11 +1,11 @@
 """Throughput of the whole Beam pipeline without indexing, next to raw spaCy on the same articles.
 
-    .venv/bin/python -m benchmarks.pipeline_vs_spacy [--articles 400] [--workers 1]
+    .venv/bin/python -m benchmarks.pipeline_vs_spacy [--articles 1000] [--workers 1]
 
 The pipeline reads a raw-store batch and runs Clean, DropSameUrl, DropSameGuid, TagActorsAndTopics
 and MatchWatchlists on Beam's local runner (``--workers`` processes). The baseline is ``nlp.pipe`` of the
-same model with only the components NER needs, ``n_process`` equal to the workers, on the already
-cleaned article bodies (what the pipeline gives the model): the best the model alone can do. Both timings include loading the model. Articles
+same model with only the components NER needs, ``n_process`` equal to the workers, on the
+already cleaned article bodies (what the pipeline gives the model): the best the model alone can do. Both timings include loading the model. Articles
 are real ones from ../shared/corpora (and the seed article), repeated under distinct URLs.
 """
 
@@ -31,7 +31,7 @@ def articles(n: int):
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--articles", type=int, default=400)
+    parser.add_argument("--articles", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
     chosen = articles(args.articles)
