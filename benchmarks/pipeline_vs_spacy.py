@@ -5,8 +5,9 @@
 The pipeline reads a raw-store batch and runs Clean, DropSameUrl, DropSameGuid, TagActorsAndTopics
 and MatchWatchlists on Beam's local runner (``--workers`` processes). The baseline is ``nlp.pipe`` of the
 same model with only the components NER needs, ``n_process`` equal to the workers, on the
-already cleaned article bodies (what the pipeline gives the model): the best the model alone can do. Both timings include loading the model. Articles
-are real ones from ../shared/corpora (and the seed article), repeated under distinct URLs.
+already cleaned article bodies (what the pipeline gives the model): the best the model alone can do.
+Both timings include loading the model. Articles are real ones from ../shared/corpora (and the seed
+article), repeated under distinct URLs.
 """
 
 from __future__ import annotations
