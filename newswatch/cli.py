@@ -264,7 +264,10 @@ def replay(
     store = RawStore(settings.data_dir)
     if all_done:
         store.requeue(store.done())
-    print_report(replay_flow())
+    report = replay_flow()
+    print_report(report)
+    if report["errors"]:
+        raise typer.Exit(1)
 
 
 watch_app = typer.Typer(help="Manage watchlist rules (the file in setting watchlist_file).", no_args_is_help=True)

@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     )
     language_min_confidence: float = 0.5
     max_text_chars: int = 100_000
+    max_field_chars: int = 1_000  # titles, summaries, names, URLs
+    max_list_items: int = 50  # authors, categories, enclosures
     fulltext_enabled: bool = False
     fulltext_allow_private: bool = False
     fulltext_min_words: int = 80

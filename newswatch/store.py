@@ -6,7 +6,7 @@ import json
 from typing import Any
 from urllib.parse import urlsplit
 
-from elasticsearch import ApiError, Elasticsearch, TransportError
+from elasticsearch import ApiError, BadRequestError, Elasticsearch, TransportError
 
 from newswatch.paths import SCHEMAS_DIR
 from newswatch.settings import Settings
@@ -68,13 +68,22 @@ def ensure_indices(es: Elasticsearch, settings: Settings) -> None:
         body["template"].setdefault("settings", {}).setdefault("index", {}).update(shards)
         es.indices.put_index_template(name=f"{settings.index_prefix}-{name}", **body)
     if not es.indices.exists_alias(name=settings.articles_alias):
-        es.indices.create(
-            index=f"{settings.articles_alias}-000001",
-            aliases={settings.articles_alias: {"is_write_index": True}},
-        )
+        _create(es, f"{settings.articles_alias}-000001", aliases={settings.articles_alias: {"is_write_index": True}})
     for index in (layout["copies"], settings.alerts_index, settings.feeds_index):
-        if not es.indices.exists(index=index):
-            es.indices.create(index=index)
+        _create(es, index)
+    dead = {"properties": {"document": {"type": "object", "enabled": False}, "reason": {"type": "text"}, "at": {"type": "date"}}}
+    _create(es, f"{settings.index_prefix}-deadletter", mappings=dead)
+
+
+def _create(es: Elasticsearch, index: str, **body: Any) -> None:
+    """Create an index unless it exists; another worker creating it at the same moment is fine."""
+    if es.indices.exists(index=index):
+        return
+    try:
+        es.indices.create(index=index, **body)
+    except BadRequestError as exc:
+        if exc.error != "resource_already_exists_exception":
+            raise
 
 
 def copies_index(settings: Settings) -> str:

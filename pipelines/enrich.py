@@ -57,7 +57,7 @@ def prepare(item: dict, detector: Any, settings: Settings, now: datetime | None 
     text, truncated = clean_text(body, settings.max_text_chars)
     if (settings.fulltext_enabled or feed.get("full_text")) and len(text.split()) < settings.fulltext_min_words and link:
         text, truncated = _with_full_text(link, text, settings, item)
-    title = clean_title(item.get("title") or "")
+    title = clean_title(item.get("title") or "")[: settings.max_field_chars]
     if not text and not title:
         raise ItemError(f"{describe(item)}: no title and no text")
     published, trusted = _published(item.get("published") or item.get("updated"), now)
@@ -73,9 +73,9 @@ def prepare(item: dict, detector: Any, settings: Settings, now: datetime | None 
         "title": title,
         "text": text,
         "text_truncated": truncated,
-        "summary": clean_title(item.get("summary") or "")[:1000] or None,
-        "authors": item.get("authors", []),
-        "categories": item.get("categories", []),
+        "summary": clean_title(item.get("summary") or "")[: settings.max_field_chars] or None,
+        "authors": _bounded(item.get("authors"), settings),
+        "categories": _bounded(item.get("categories"), settings),
         "language": lang.language,
         "language_confidence": lang.confidence,
         "language_source": lang.source,
@@ -92,6 +92,11 @@ def prepare(item: dict, detector: Any, settings: Settings, now: datetime | None 
         "ner": {"status": "pending", "model": None},
         "watch": [],
     }
+
+
+def _bounded(values: list | None, settings: Settings) -> list[str]:
+    """Feed-supplied lists are cut to ``max_list_items`` strings of at most ``max_field_chars``."""
+    return [str(v)[: settings.max_field_chars] for v in (values or [])[: settings.max_list_items]]
 
 
 def _with_full_text(link: str, text: str, settings: Settings, item: dict) -> tuple[str, bool]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.server
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 
 from newswatch.notify import ALERT_ID_HEADER, SIGNATURE_HEADER, verify
@@ -14,6 +15,7 @@ from newswatch.notify import ALERT_ID_HEADER, SIGNATURE_HEADER, verify
 class Receiver:
     secret: str
     port: int = 0
+    delay_s: float = 0.0
     received: list[dict] = field(default_factory=list)
 
     def start(self) -> Receiver:
@@ -22,6 +24,7 @@ class Receiver:
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                time.sleep(outer.delay_s)
                 outer.received.append({
                     "alert_id": self.headers.get(ALERT_ID_HEADER),
                     "verified": verify(body, outer.secret, self.headers.get(SIGNATURE_HEADER, "")),
