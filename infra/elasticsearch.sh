@@ -12,13 +12,16 @@
 # When NEWSWATCH_ES_URL points at a cluster, nothing is started: `up` only checks its health.
 # Settings (environment): NEWSWATCH_ES_URL, NEWSWATCH_ES_VERSION, NEWSWATCH_ES_PORT, NEWSWATCH_ES_HEAP,
 # NEWSWATCH_ES_HOME (where the server and its data live), NEWSWATCH_ES_JAVA_HOME,
-# NEWSWATCH_ES_SECURITY (true: basic auth with the password in $NEWSWATCH_ES_HOME/elastic-password).
+# NEWSWATCH_ES_SECURITY (true: basic auth, the elastic user's password in `home`/elastic-password),
+# NEWSWATCH_ES_TLS (true: HTTPS too, with a CA made here; `ca` prints its path).
 set -euo pipefail
 
 VERSION="${NEWSWATCH_ES_VERSION:-9.3.2}"
 PORT="${NEWSWATCH_ES_PORT:-9200}"
 HEAP="${NEWSWATCH_ES_HEAP:-1g}"
 SECURITY="${NEWSWATCH_ES_SECURITY:-false}"
+TLS="${NEWSWATCH_ES_TLS:-false}"  # HTTPS with a CA generated here (implies security)
+[ "$TLS" = true ] && SECURITY=true
 RUN_USER=newswatch
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/newswatch"
 if [ "$(id -u)" = 0 ]; then default_home=/var/lib/newswatch; else default_home="$CACHE"; fi
@@ -26,7 +29,8 @@ BASE="${NEWSWATCH_ES_HOME:-$default_home}/es-$VERSION-$PORT"
 ES_DIR="$BASE/elasticsearch-$VERSION"
 PID_FILE="$BASE/es.pid"
 LOG_FILE="$BASE/es.out"
-URL="${NEWSWATCH_ES_URL:-http://127.0.0.1:$PORT}"
+SCHEME=http; [ "$TLS" = true ] && SCHEME=https
+URL="${NEWSWATCH_ES_URL:-$SCHEME://127.0.0.1:$PORT}"
 
 say() { printf 'newswatch-es: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -45,7 +49,10 @@ java_home() {
 health() {
   # Prints the cluster status (green/yellow/red) or fails when the server does not answer.
   local auth=()
-  [ -f "$BASE/elastic-password" ] && [ -z "${NEWSWATCH_ES_URL:-}" ] && auth=(-u "elastic:$(cat "$BASE/elastic-password")")
+  if [ -z "${NEWSWATCH_ES_URL:-}" ]; then
+    [ "$SECURITY" = true ] && [ -f "$BASE/elastic-password" ] && auth+=(-u "elastic:$(cat "$BASE/elastic-password")")
+    [ "$TLS" = true ] && auth+=(--cacert "$ES_DIR/config/certs/ca.crt")
+  fi
   curl -fsS --max-time 5 "${auth[@]}" "$URL/_cluster/health" 2>/dev/null \
     | sed -n 's/.*"status":"\([a-z]*\)".*/\1/p' | grep -E '^(green|yellow|red)$'
 }
@@ -83,6 +90,24 @@ xpack.security.enabled: $SECURITY
 action.destructive_requires_name: false
 cluster.routing.allocation.disk.threshold_enabled: false
 YML
+  cat > "$ES_DIR/config/roles.yml" <<YML
+# File-realm role for newswatch (the integ-test distribution has no analysis-common module, so the
+# native realm's .security index, and with it API keys and API-created users, cannot exist there).
+newswatch_writer:
+  cluster: [monitor, manage_index_templates]
+  indices:
+    - names: ["newswatch-*", "nw*"]
+      privileges: [all]
+YML
+  if [ "$TLS" = true ]; then
+    make_certs
+    cat >> "$ES_DIR/config/elasticsearch.yml" <<YML
+xpack.security.http.ssl.enabled: true
+xpack.security.http.ssl.key: certs/node.key
+xpack.security.http.ssl.certificate: certs/node.crt
+xpack.security.http.ssl.certificate_authorities: [certs/ca.crt]
+YML
+  fi
   printf -- '-Xms%s\n-Xmx%s\n' "$HEAP" "$HEAP" > "$ES_DIR/config/jvm.options.d/heap.options"
   mkdir -p "$BASE/data" "$BASE/logs"
 }
@@ -97,6 +122,20 @@ as_run_user() {
   else
     "$@"
   fi
+}
+
+make_certs() {
+  # A private CA and a certificate for 127.0.0.1/localhost; clients verify against ca.crt.
+  local d="$ES_DIR/config/certs"  # Elasticsearch only reads TLS files under its config directory
+  [ -f "$d/node.crt" ] && return 0
+  mkdir -p "$d"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=newswatch test CA" \
+    -keyout "$d/ca.key" -out "$d/ca.crt" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$d/node.key" -out "$d/node.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' > "$d/san.ext"
+  openssl x509 -req -in "$d/node.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial -days 3650 \
+    -extfile "$d/san.ext" -out "$d/node.crt" 2>/dev/null
+  chmod 644 "$d/ca.crt" "$d/node.crt"
 }
 
 set_password() {
@@ -147,6 +186,21 @@ down() {
   kill -9 "$pid" 2>/dev/null || true; rm -f "$PID_FILE"; say "killed after 60 s"
 }
 
+add_user() {
+  # A file-realm user with the newswatch_writer role; the password comes from NEWSWATCH_ES_NEW_PASSWORD.
+  local user="${1:?usage: add-user NAME (password in NEWSWATCH_ES_NEW_PASSWORD)}"
+  [ -n "${NEWSWATCH_ES_NEW_PASSWORD:-}" ] || die "set NEWSWATCH_ES_NEW_PASSWORD"
+  JAVA=$(java_home) || die "needs Java 21 or newer"
+  as_run_user env ES_JAVA_HOME="$JAVA" "$ES_DIR/bin/elasticsearch-users" userdel "$user" >/dev/null 2>&1 || true
+  as_run_user env ES_JAVA_HOME="$JAVA" "$ES_DIR/bin/elasticsearch-users" useradd "$user" -p "$NEWSWATCH_ES_NEW_PASSWORD" -r newswatch_writer
+  local curl_tls=(); [ "$TLS" = true ] && curl_tls=(--cacert "$ES_DIR/config/certs/ca.crt")
+  for _ in $(seq 1 30); do  # the file realm reloads within seconds
+    curl -fsS --max-time 3 "${curl_tls[@]}" -u "$user:$NEWSWATCH_ES_NEW_PASSWORD" "$URL/_security/_authenticate" >/dev/null 2>&1 && return 0
+    sleep 1
+  done
+  die "user $user was added but cannot authenticate at $URL"
+}
+
 status() {
   local s
   if s=$(health); then echo "Elasticsearch at $URL: $s"; else echo "Elasticsearch at $URL: down"; return 1; fi
@@ -158,5 +212,8 @@ case "${1:-}" in
   status) status ;;
   health) health ;;
   url) echo "$URL" ;;
-  *) echo "usage: $0 up|down|status|health|url" >&2; exit 2 ;;
+  home) echo "$BASE" ;;
+  ca) echo "$ES_DIR/config/certs/ca.crt" ;;
+  add-user) shift; add_user "$@" ;;
+  *) echo "usage: $0 up|down|status|health|url|home|ca|add-user NAME" >&2; exit 2 ;;
 esac

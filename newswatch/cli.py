@@ -47,10 +47,10 @@ def settings_or_exit(**overrides) -> Settings:
 
 
 def es_or_exit(settings: Settings):
-    es = connect(settings)
     try:
+        es = connect(settings)
         check_available(es, settings)
-    except StoreUnavailable as exc:
+    except (StoreUnavailable, ValueError) as exc:
         fail(str(exc))
     return es
 

@@ -19,13 +19,15 @@ from newswatch.paths import SEEDS_DIR
 class Settings(BaseSettings):
     """Everything newswatch can be told; each field is also ``NEWSWATCH_<FIELD>`` in the environment."""
 
-    model_config = SettingsConfigDict(env_prefix="NEWSWATCH_", extra="forbid", validate_default=True)
+    model_config = SettingsConfigDict(env_prefix="NEWSWATCH_", extra="forbid", validate_default=True, env_ignore_empty=True)
 
     # Elasticsearch
     es_url: str = "http://127.0.0.1:9200"
     es_username: str | None = None
     es_password: SecretStr | None = None
     es_api_key: SecretStr | None = None
+    es_password_file: Path | None = None  # read at connect time; wins over es_password
+    es_api_key_file: Path | None = None
     es_ca_certs: Path | None = None
     es_timeout_s: float = 30.0
     index_prefix: str = "newswatch"
@@ -107,10 +109,12 @@ class Settings(BaseSettings):
     def es_client_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``elasticsearch.Elasticsearch``; secrets are unwrapped only here."""
         kw: dict[str, Any] = {"hosts": [self.es_url], "request_timeout": self.es_timeout_s}
-        if self.es_api_key:
-            kw["api_key"] = self.es_api_key.get_secret_value()
+        api_key = _secret(self.es_api_key_file, "es_api_key_file") or (self.es_api_key.get_secret_value() if self.es_api_key else None)
+        password = _secret(self.es_password_file, "es_password_file") or (self.es_password.get_secret_value() if self.es_password else "")
+        if api_key:
+            kw["api_key"] = api_key
         elif self.es_username:
-            kw["basic_auth"] = (self.es_username, self.es_password.get_secret_value() if self.es_password else "")
+            kw["basic_auth"] = (self.es_username, password)
         if self.es_ca_certs:
             kw["ca_certs"] = str(self.es_ca_certs)
         return kw
@@ -126,6 +130,15 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         toml_file = Path(os.environ.get("NEWSWATCH_CONFIG", "newswatch.toml"))
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+
+
+def _secret(path: Path | None, setting: str) -> str | None:
+    if path is None:
+        return None
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ValueError(f"setting {setting}: cannot read {path} ({exc.strerror})") from None
 
 
 def load_settings(**overrides: Any) -> Settings:
