@@ -152,9 +152,9 @@ def _one_line(exc: BaseException) -> str:
 
 
 @flow(name="monitor", log_prints=True)
-def monitor(feeds_file: str | None = None, watchlist_file: str | None = None, force: bool = False) -> dict:
+def monitor(feeds_file: str | None = None, watchlist_file: str | None = None, force: bool = False, interval_s: int | None = None) -> dict:
     """Poll the due feeds and process what is new; returns the run's counts."""
-    settings = load_settings(feeds_file=feeds_file, watchlist_file=watchlist_file)
+    settings = load_settings(feeds_file=feeds_file, watchlist_file=watchlist_file, serve_interval_s=interval_s)
     report = monitor_once(settings, force=force)
     get_run_logger().info(
         "feeds=%d polled=%d not_modified=%d failed=%d new_items=%d articles_indexed=%d copies=%d alerts=%d",

@@ -30,6 +30,10 @@ def serve_monitor(settings: Settings, interval_s: int, feeds: Path | None, watch
     from flows.monitor import monitor
 
     ensure_prefect_server(settings.prefect_api_url)
-    params = {"feeds_file": str(feeds) if feeds else None, "watchlist_file": str(watchlist) if watchlist else None}
+    params = {
+        "feeds_file": str(feeds) if feeds else None,
+        "watchlist_file": str(watchlist) if watchlist else None,
+        "interval_s": interval_s,
+    }
     with temporary_settings({PREFECT_API_URL: settings.prefect_api_url}):
         monitor.serve(name="newswatch-monitor", interval=interval_s, parameters=params)

@@ -25,6 +25,7 @@ from newswatch.settings import Settings
 SIGNATURE_HEADER = "X-Newswatch-Signature"
 ALERT_ID_HEADER = "X-Newswatch-Alert-Id"
 MAX_BACKOFF = timedelta(hours=1)
+DIGEST_PERIODS = {"hourly": timedelta(hours=1), "daily": timedelta(days=1)}
 
 
 class DeliveryError(RuntimeError):
@@ -83,8 +84,11 @@ def send_apprise(target: dict, alert: dict, _timeout_s: float) -> None:
     notifier = apprise.Apprise()
     if not notifier.add(target["apprise"]):
         raise DeliveryError(f"{target_name(target)}: not a URL Apprise understands")
-    terms = ", ".join(m["term"] for m in alert.get("matched", []))
-    body = f"{alert.get('title', '')}\n{alert.get('url') or ''}\nmatched: {terms}"
+    if "alerts" in alert:  # a digest
+        body = "\n".join(f"- {a.get('title', '')} {a.get('url') or ''}" for a in alert["alerts"])
+    else:
+        terms = ", ".join(m["term"] for m in alert.get("matched", []))
+        body = f"{alert.get('title', '')}\n{alert.get('url') or ''}\nmatched: {terms}"
     # Text from feeds is sent as plain text, never as markup.
     if not notifier.notify(
         title=f"newswatch: {alert.get('rule_name', alert['rule_id'])}", body=body, body_format=apprise.NotifyFormat.TEXT
@@ -141,35 +145,61 @@ def deliver_pending(es: Elasticsearch, settings: Settings, now: datetime | None 
         seq_no_primary_term=True,
     )
     report = DeliveryReport()
+    digests: dict[str, list[dict]] = {}
     for hit in resp["hits"]["hits"]:
         alert = hit["_source"]
-        if _throttled(es, settings, alert, now):
+        if alert.get("delivery", {}).get("digest"):
+            digests.setdefault(alert["rule_id"], []).append(hit)
+        elif _throttled(es, settings, alert, now):
             report.waiting += 1
-            continue
-        done, errors = deliver_one(alert, timeout_s)
-        delivery = dict(alert.get("delivery", {}))
-        attempts = int(delivery.get("attempts", 0)) + 1
-        delivery.update(done=done, attempts=attempts)
-        if errors:
-            delivery.update(
-                status="failed",
-                last_error="; ".join(errors.values()),
-                next_attempt_at=(now + min(MAX_BACKOFF, timedelta(seconds=5 * 2 ** min(attempts, 10)))).isoformat(),
-            )
-            report.failed += 1
         else:
-            delivery.update(status="delivered", delivered_at=datetime.now(UTC).isoformat(), last_error=None, next_attempt_at=None)
-            report.delivered += 1
-        with contextlib.suppress(ConflictError):  # another worker recorded this alert first
-            es.update(
-                index=hit["_index"],
-                id=hit["_id"],
-                doc={"delivery": delivery},
-                if_seq_no=hit["_seq_no"],
-                if_primary_term=hit["_primary_term"],
-                refresh="wait_for",
-            )
+            _record(es, hit, *deliver_one(alert, timeout_s), now, report)
+    for hits in digests.values():
+        alerts = [h["_source"] for h in hits]
+        period = DIGEST_PERIODS[alerts[0]["delivery"]["digest"]]
+        if now - min(datetime.fromisoformat(a["alerted_at"]) for a in alerts) < period:
+            report.waiting += len(hits)
+            continue
+        done, errors = deliver_one(digest_message(alerts), timeout_s)
+        for hit in hits:
+            _record(es, hit, done, errors, now, report)
     return report
+
+
+def digest_message(alerts: list[dict]) -> dict:
+    """One message for a rule's accumulated alerts; its id is stable for the same set of alerts."""
+    first = alerts[0]
+    ids = sorted(a["id"] for a in alerts)
+    return {
+        "id": hashlib.sha256("\x1f".join(["digest", *ids]).encode()).hexdigest()[:32],
+        "rule_id": first["rule_id"],
+        "rule_name": first.get("rule_name", first["rule_id"]),
+        "digest": first["delivery"]["digest"],
+        "title": f"{len(alerts)} new stories for {first.get('rule_name', first['rule_id'])}",
+        "alerts": [payload(a) for a in alerts],
+        "matched": [],
+        "delivery": {"targets": first["delivery"].get("targets", []), "done": []},
+    }
+
+
+def _record(es: Elasticsearch, hit: dict, done: list[str], errors: dict[str, str], now: datetime, report: DeliveryReport) -> None:
+    """Store one alert's delivery outcome; a conflicting write means another worker recorded it first."""
+    delivery = dict(hit["_source"].get("delivery", {}))
+    attempts = int(delivery.get("attempts", 0)) + 1
+    delivery.update(done=done, attempts=attempts)
+    if errors:
+        delivery.update(
+            status="failed",
+            last_error="; ".join(errors.values()),
+            next_attempt_at=(now + min(MAX_BACKOFF, timedelta(seconds=5 * 2 ** min(attempts, 10)))).isoformat(),
+        )
+        report.failed += 1
+    else:
+        delivery.update(status="delivered", delivered_at=datetime.now(UTC).isoformat(), last_error=None, next_attempt_at=None)
+        report.delivered += 1
+    with contextlib.suppress(ConflictError):
+        es.update(index=hit["_index"], id=hit["_id"], doc={"delivery": delivery}, if_seq_no=hit["_seq_no"],
+                  if_primary_term=hit["_primary_term"], refresh="wait_for")  # fmt: skip
 
 
 def _throttled(es: Elasticsearch, settings: Settings, alert: dict, now: datetime) -> bool:

@@ -138,6 +138,7 @@ def build_alert(rule: Rule, hits: list[Hit], article: dict, now: datetime | None
             "attempts": 0,
             "done": [],
             "throttle_per_hour": rule.throttle_per_hour,
+            "digest": rule.digest,
         },
     }
 

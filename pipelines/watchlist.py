@@ -38,6 +38,7 @@ class Rule:
     min_salience: float = 0.0
     deliver: tuple[dict, ...] = field(default_factory=tuple)
     throttle_per_hour: int | None = None
+    digest: str | None = None  # "hourly" or "daily": one message per period instead of one per alert
 
 
 class WatchlistError(ValueError):
@@ -78,6 +79,7 @@ def _rule(r: dict) -> Rule:
         min_salience=float(filters.get("min_salience", 0.0)),
         deliver=tuple(r.get("deliver", [])),
         throttle_per_hour=r.get("throttle_per_hour"),
+        digest=r.get("digest"),
     )
 
 

@@ -17,6 +17,7 @@ from newswatch.paths import SEEDS_DIR
 from newswatch.settings import Settings
 from newswatch.store import connect, ensure_indices
 from pipelines.pipeline import run
+from tests.conftest import demo_batch
 from tests.receiver import Receiver
 from tests.test_e2e import newswatch
 
@@ -107,4 +108,34 @@ def test_a_receiver_that_is_down_gets_the_alert_once_it_is_back(es_settings, tmp
     assert deliver_pending(es, settings, now=later).delivered == 1
     assert deliver_pending(es, settings, now=later + timedelta(hours=2)).delivered == 0
     assert len(receiver.received) == 1 and receiver.received[0]["verified"]
+    receiver.stop()
+
+
+def test_a_digest_rule_sends_one_message_per_period(es_settings, tmp_path, monkeypatch):
+    monkeypatch.setenv("NEWSWATCH_TEST_HOOK_SECRET", SECRET)
+    receiver = Receiver(SECRET).start()
+    rules = tmp_path / "digest.yaml"
+    rules.write_text(
+        "rules:\n"
+        "  - id: belarus-digest\n"
+        "    phrases: [Belarus, Lukashenko, Putin, Kremlin]\n"
+        "    digest: hourly\n"
+        f"    deliver: [{{webhook: '{receiver.url}', secret_env: NEWSWATCH_TEST_HOOK_SECRET}}]\n"
+        "  - id: any-news\n"
+        "    keywords: [bank, cycle]\n"
+        "    digest: daily\n"
+        f"    deliver: [{{webhook: '{receiver.url}', secret_env: NEWSWATCH_TEST_HOOK_SECRET}}]\n"
+    )
+    settings = Settings(watchlist_file=rules)
+    es = connect(settings)
+    ensure_indices(es, settings)
+    run([demo_batch(settings)], settings)
+
+    assert deliver_pending(es, settings).waiting == 3 and receiver.received == []
+    in_two_hours = deliver_pending(es, settings, now=datetime.now(UTC) + timedelta(hours=2))
+    assert in_two_hours.delivered == 1 and in_two_hours.waiting == 2
+    (digest,) = receiver.received
+    assert digest["verified"] and digest["body"]["digest"] == "hourly" and len(digest["body"]["alerts"]) == 1
+    assert deliver_pending(es, settings, now=datetime.now(UTC) + timedelta(days=2)).delivered == 2
+    assert len(receiver.received) == 2 and len(receiver.received[1]["body"]["alerts"]) == 2
     receiver.stop()
