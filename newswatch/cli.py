@@ -232,13 +232,25 @@ def tag(
 
 
 @app.command()
-def feeds(feeds_file: FeedsOpt = None) -> None:
+def feeds(
+    feeds_file: FeedsOpt = None,
+    export: Annotated[str | None, typer.Option(help="print the feed list as opml or yaml instead (e.g. to convert OPML to YAML)")] = None,
+) -> None:
     """Each feed's health: last success, last error and its class, failures in a row, next poll."""
     from flows import feed_state
-    from flows.feedlist import load_feeds
+    from flows.feedlist import FeedListError, load_feeds, write_opml, write_yaml
 
     settings = settings_or_exit(feeds_file=feeds_file)
-    listed = load_feeds(settings.feeds_file)
+    try:
+        listed = load_feeds(settings.feeds_file)
+    except FeedListError as exc:
+        fail(str(exc))
+    if export:
+        writers = {"opml": write_opml, "yaml": write_yaml}
+        if export not in writers:
+            fail(f"--export {export!r}: use opml or yaml", 2)
+        sys.stdout.write(writers[export](listed) + "\n")
+        return
     states = feed_state.load_states(es_or_exit(settings), settings, listed)
     table = Table(title=f"{len(listed)} feeds")
     for col in ("feed", "last success", "failures", "last error", "next due"):
