@@ -7,6 +7,7 @@ without loading a model.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -63,15 +64,17 @@ def clean_name(text: str, titles: tuple[str, ...] = ()) -> str:
     name = _POSSESSIVE.sub("", name)
     abbreviation = name.endswith(".") and "." in name[:-1]  # U.S., N.J. keep their final period
     name = _EDGE_PUNCT.sub("", name)
-    changed = True
-    while changed:
-        changed = False
-        for title in titles:
-            if name.lower().startswith(title + " ") and len(name) > len(title) + 1:
-                name, changed = name[len(title) + 1 :].lstrip(), True
-                break
+    if titles:
+        name = _titles_pattern(titles).sub("", name) or name
     name = _EDGE_PUNCT.sub("", _LEADING_THE.sub("", name))
     return name + "." if abbreviation and name else name
+
+
+@functools.cache
+def _titles_pattern(titles: tuple[str, ...]) -> re.Pattern[str]:
+    """Leading titles, repeated ("Russian President Vladimir Putin"), as one case-insensitive pattern."""
+    alternatives = "|".join(re.escape(t) for t in sorted(titles, key=len, reverse=True))
+    return re.compile(rf"^(?:(?:{alternatives})\s+)+(?=\S)", re.IGNORECASE)
 
 
 def correct_label(name: str, label: str, rules: ActorRules) -> str:

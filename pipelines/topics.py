@@ -39,6 +39,7 @@ class RuleTopicTagger:
 
     def __init__(self, rules: list[TopicRule], scale: float, min_score: float) -> None:
         self.rules, self.scale, self.min_score = rules, scale, min_score
+        self._word_rules: dict[str, tuple[int, ...]] = {}  # word -> the rules it counts for (news vocabulary repeats)
 
     @classmethod
     def from_file(cls, path: Path) -> RuleTopicTagger:
@@ -58,18 +59,26 @@ class RuleTopicTagger:
         types: dict[str, int] = {}
         for a in actors:
             types[a["type"]] = types.get(a["type"], 0) + 1
+        evidence = [0.0] * len(self.rules)
+        for word, n in counts.items():
+            for i in self._rules_for(word):
+                evidence[i] += min(n, MAX_HITS_PER_TERM) * self.rules[i].weight
         found = []
-        for rule in self.rules:
-            score = self._score(rule, counts, lowered, types)
+        for i, rule in enumerate(self.rules):
+            score = self._score(rule, evidence[i], lowered, types)
             if score >= self.min_score:
                 found.append({"id": rule.id, "label": rule.label, "score": round(score, 3), "parent": rule.parent})
         return sorted(found, key=lambda t: -t["score"])
 
-    def _score(self, rule: TopicRule, counts: dict[str, int], lowered: str, types: dict[str, int]) -> float:
-        evidence = 0.0
-        for word, n in counts.items():
-            if word in rule.exact or word.startswith(rule.prefixes):
-                evidence += min(n, MAX_HITS_PER_TERM) * rule.weight
+    def _rules_for(self, word: str) -> tuple[int, ...]:
+        hit = self._word_rules.get(word)
+        if hit is None:
+            hit = tuple(i for i, r in enumerate(self.rules) if word in r.exact or word.startswith(r.prefixes))
+            if len(self._word_rules) < 200_000:  # bounded: a cache, not state
+                self._word_rules[word] = hit
+        return hit
+
+    def _score(self, rule: TopicRule, evidence: float, lowered: str, types: dict[str, int]) -> float:
         for phrase in rule.phrases:
             evidence += min(lowered.count(phrase), MAX_HITS_PER_TERM) * rule.weight
         for label, w in rule.entity_types.items():
