@@ -21,19 +21,20 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
-def fingerprint(text: str) -> str:
+def fingerprint(text: str | list[str]) -> str:
     """Hash of the normalised words: identical content behind different URLs or markup."""
-    return hashlib.sha256(" ".join(words(text)).encode("utf-8")).hexdigest()[:32]
+    tokens = words(text) if isinstance(text, str) else text
+    return hashlib.sha256(" ".join(tokens).encode("utf-8")).hexdigest()[:32]
 
 
-def shingles(text: str, k: int = SHINGLE_WORDS) -> set[bytes]:
-    w = words(text)
+def shingles(text: str | list[str], k: int = SHINGLE_WORDS) -> set[bytes]:
+    w = words(text) if isinstance(text, str) else text
     if len(w) < k:
         return {" ".join(w).encode("utf-8")} if w else set()
     return {" ".join(w[i : i + k]).encode("utf-8") for i in range(len(w) - k + 1)}
 
 
-def sketch(text: str, num_perm: int) -> tuple[list[int], int]:
+def sketch(text: str | list[str], num_perm: int) -> tuple[list[int], int]:
     """A MinHash signature of the word shingles (seeded, so every worker computes the same one), and their count."""
     grams = shingles(text)
     m = MinHash(num_perm=num_perm, seed=1)

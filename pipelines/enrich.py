@@ -62,7 +62,8 @@ def prepare(item: dict, detector: Any, settings: Settings, now: datetime | None 
         raise ItemError(f"{describe(item)}: no title and no text")
     published, trusted = _published(item.get("published") or item.get("updated"), now)
     lang = detect_language(detector, f"{title}\n{text}", feed.get("language"), settings.language_min_confidence)
-    sig, shingle_count = dedup.sketch(f"{title}\n{text}", settings.minhash_permutations)
+    tokens = dedup.words(f"{title}\n{text}")
+    sig, shingle_count = dedup.sketch(tokens, settings.minhash_permutations)
     return {
         "id": aid,
         "url": link or canonical,
@@ -84,7 +85,7 @@ def prepare(item: dict, detector: Any, settings: Settings, now: datetime | None 
         "ingested_at": (item.get("fetched_at") or now.isoformat()),
         "actors": [],
         "topics": [],
-        "fingerprint": dedup.fingerprint(f"{title}\n{text}"),
+        "fingerprint": dedup.fingerprint(tokens),
         "minhash": sig,
         "shingles": shingle_count,
         "minhash_bands": dedup.band_keys(sig, settings.minhash_bands),

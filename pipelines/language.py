@@ -30,7 +30,7 @@ def build_detector(codes: list[str]) -> LanguageDetector:
 
 
 def detect_language(detector: LanguageDetector, text: str, hint: str | None, min_confidence: float) -> Detected:
-    sample = text[:1000]  # enough for a confident guess on news prose; longer costs time, not accuracy
+    sample = text[:600]  # a few sentences give a confident guess on news prose; more costs time, not accuracy
     values = detector.compute_language_confidence_values(sample) if sample.strip() else []
     if values:
         best = values[0]
