@@ -6,6 +6,7 @@ classified, and a feed is never dropped: it is only polled less often while it f
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from datetime import UTC, datetime, timedelta
 
@@ -85,6 +86,12 @@ def adapt_interval(interval: float, n_new: int, n_items: int, settings: Settings
 def save_states(es: Elasticsearch, settings: Settings, states: list[dict]) -> None:
     actions = [{"_index": settings.feeds_index, "_id": s["feed_id"], "_source": s} for s in states]
     helpers.bulk(es, actions, refresh="wait_for")
+
+
+def with_moves(feed: Feed, state: dict | None) -> Feed:
+    """The feed polled at the URL a permanent redirect gave it; its id stays that of the listed URL."""
+    moved = (state or {}).get("moved_to")
+    return dataclasses.replace(feed, moved_to=moved) if moved and moved != feed.url else feed
 
 
 def is_due(state: dict | None, now: datetime | None = None) -> bool:

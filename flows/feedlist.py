@@ -28,6 +28,11 @@ class Feed:
     interval_s: int | None = None
     tags: tuple[str, ...] = field(default_factory=tuple)
     full_text: bool = False
+    moved_to: str | None = None  # where a permanent redirect sent it; polled there, known by its listed URL
+
+    @property
+    def fetch_url(self) -> str:
+        return self.moved_to or self.url
 
     @property
     def id(self) -> str:
@@ -95,7 +100,7 @@ def write_opml(feeds: list[Feed]) -> str:
 
 
 def write_yaml(feeds: list[Feed]) -> str:
-    entries = [{k: v for k, v in asdict(f).items() if v not in (None, ())} for f in feeds]
+    entries = [{k: v for k, v in asdict(f).items() if v not in (None, ()) and k != "moved_to"} for f in feeds]
     for e in entries:
         if "tags" in e:
             e["tags"] = list(e["tags"])

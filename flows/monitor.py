@@ -83,6 +83,7 @@ def monitor_once(settings: Settings, force: bool = False) -> MonitorReport:
     except StoreUnavailable as exc:
         es, states = None, {}
         report.errors.append(f"{exc}: new items are kept in the raw store for the next run")
+    feeds = [feed_state.with_moves(f, states.get(f.id)) for f in feeds]
     due = feeds if force else [f for f in feeds if feed_state.is_due(states.get(f.id))]
     results = poll_task(due, settings, states)
     store = RawStore(settings.data_dir)

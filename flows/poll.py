@@ -78,7 +78,7 @@ async def fetch_http(
         headers["If-None-Match"] = known.etag
     if known.last_modified:
         headers["If-Modified-Since"] = known.last_modified
-    async with client.stream("GET", feed.url, headers=headers) as resp:
+    async with client.stream("GET", feed.fetch_url, headers=headers) as resp:
         if resp.status_code == 304:
             return None, dict(resp.headers), resp
         if resp.status_code >= 400:
@@ -244,7 +244,7 @@ async def poll_one(client: httpx.AsyncClient, feed: Feed, known: Validators, set
     try:
         if feed.is_http:
             # The deadline starts once the host lets us in, and ends a server that trickles bytes.
-            async with gate.enter(urlsplit(feed.url).hostname or ""), asyncio.timeout(settings.poll_timeout_s * 2):
+            async with gate.enter(urlsplit(feed.fetch_url).hostname or ""), asyncio.timeout(settings.poll_timeout_s * 2):
                 body, headers, resp = await fetch_http(client, feed, known, settings)
             moved, status = _permanent_redirect(resp), resp.status_code
             if body is None:

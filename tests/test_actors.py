@@ -108,3 +108,31 @@ def test_headline_case_does_not_invent_actors(seed_article, nlp_settings, detect
 def test_dateline_places_and_abbreviations_fold_to_their_names():
     mentions = [Mention("NEWARK", "GPE", 0), Mention("N.J.", "GPE", 8), Mention("U.S.", "GPE", 30), Mention("Democrats", "NORP", 40)]
     assert {a["name"] for a in canonical_actors(mentions, RULES)} == {"Newark", "New Jersey", "United States", "Democrat"}
+
+
+def test_an_article_without_a_model_for_its_language_is_kept_and_says_so(nlp_settings, detector, models, knowledge):
+    from pipelines.match import WatchlistMatcher
+    from pipelines.watchlist import Entity, Rule
+
+    text = "<p>Der russische Präsident Wladimir Putin hat am Montag den belarussischen Machthaber Lukaschenko in Sotschi empfangen.</p>"
+    item = {"feed": {"id": "f", "url": "t"}, "link": "https://example.de/a", "title": "Putin empfängt Lukaschenko", "content": text}
+    (article,) = tag_batch([prepare(item, detector, nlp_settings)], models, knowledge)
+    assert article["language"] == "de" and article["ner"] == {"status": "no model for language", "model": None}
+    assert article["actors"] == [] and article["text"]
+    rule = Rule("putin", "Putin", entities=(Entity("Vladimir Putin", "PERSON", ("Putin",)),))
+    assert [r.id for r, _ in WatchlistMatcher([rule]).match(article)] == ["putin"]
+
+
+def test_tag_command_prints_the_enriched_article(tmp_path):
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    proc = subprocess.run([str(Path(sys.executable).with_name("newswatch")), "tag", "-", "--title", SEED_TITLE], input=SEED_TEXT,
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    article = json.loads(proc.stdout)
+    assert {"Vladimir Putin", "Alexander Lukashenko"} <= {a["name"] for a in article["actors"]}
+    assert article["language"] == "en" and "Metzel" not in article["text"] and "politics" in {t["label"] for t in article["topics"]}
+    assert set(article["watch"]) == {"belarus-leadership", "kremlin-watch", "street-protests"}

@@ -72,6 +72,15 @@ def test_permanent_redirect_is_recorded(results):
     assert next_state(r, None, SETTINGS)["moved_to"] == r.moved_to
 
 
+def test_a_moved_feed_is_polled_at_its_new_address_under_its_old_identity(results):
+    from flows.feed_state import with_moves
+
+    by_name, _ = results
+    state = next_state(by_name["moved.xml"], None, SETTINGS)
+    feed = with_moves(by_name["moved.xml"].feed, state)
+    assert feed.fetch_url.endswith("/good.xml") and feed.id == by_name["moved.xml"].feed.id
+
+
 def test_retry_after_is_honoured_and_failures_back_off(results):
     by_name, _ = results
     state = next_state(by_name["429.xml"], None, SETTINGS)
