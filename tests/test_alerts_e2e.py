@@ -139,3 +139,23 @@ def test_a_digest_rule_sends_one_message_per_period(es_settings, tmp_path, monke
     assert deliver_pending(es, settings, now=datetime.now(UTC) + timedelta(days=2)).delivered == 2
     assert len(receiver.received) == 2 and len(receiver.received[1]["body"]["alerts"]) == 2
     receiver.stop()
+
+
+def test_apprise_targets_get_plain_text_notifications(es_settings, tmp_path):
+    receiver = Receiver("unused").start()
+    rules = tmp_path / "apprise.yaml"
+    rules.write_text(
+        "rules:\n"
+        "  - id: lukashenko\n"
+        "    entities: [{name: Alexander Lukashenko}]\n"
+        f"    deliver: [{{apprise: 'json://127.0.0.1:{receiver.port}/hook'}}]\n"
+    )
+    settings = Settings(watchlist_file=rules)
+    es = connect(settings)
+    ensure_indices(es, settings)
+    run([demo_batch(settings)], settings)
+    assert deliver_pending(es, settings).delivered == 1
+    (note,) = receiver.received
+    assert note["body"]["title"] == "newswatch: lukashenko"
+    assert "Putin to Back Belarus" in note["body"]["message"] and "matched: Alexander Lukashenko" in note["body"]["message"]
+    receiver.stop()
