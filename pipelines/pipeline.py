@@ -134,6 +134,15 @@ def assign_cluster(kv: tuple[str, dict]) -> dict:
     return article
 
 
+def follow_chain(kv: tuple[str, dict]) -> Iterator[dict]:
+    """Members of cluster ``k``; when ``k`` itself joined an earlier cluster, they join that one too."""
+    root = kv[1]["root"][0] if kv[1]["root"] else kv[0]
+    for a in kv[1]["members"]:
+        if root != kv[0]:
+            a["cluster"]["id"] = root
+        yield a
+
+
 class ClusterNearDuplicates(beam.PTransform):
     """Joins each copy of a story to the story's cluster: MinHash LSH bands grouped across the whole run."""
 
@@ -150,7 +159,11 @@ class ClusterNearDuplicates(beam.PTransform):
             | "EarlierCopies" >> beam.FlatMap(earlier_copies(self.threshold))
             | "EarliestCopy" >> beam.CombinePerKey(min)
         )
-        return {"article": keyed, "rep": reps} | "JoinClusters" >> beam.CoGroupByKey() | "Assign" >> beam.Map(assign_cluster)
+        assigned = {"article": keyed, "rep": reps} | "JoinClusters" >> beam.CoGroupByKey() | "Assign" >> beam.Map(assign_cluster)
+        # A copy of a copy: follow one more hop, so the whole chain joins the first story's cluster.
+        by_cluster = assigned | "KeyByCluster" >> beam.Map(lambda a: (a["cluster"]["id"], a))
+        roots = assigned | "OwnCluster" >> beam.Map(lambda a: (a["id"], a["cluster"]["id"]))
+        return {"members": by_cluster, "root": roots} | "JoinChains" >> beam.CoGroupByKey() | "FollowChains" >> beam.FlatMap(follow_chain)
 
 
 def split_copies(a: dict) -> Iterator:
