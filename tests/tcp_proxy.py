@@ -8,9 +8,10 @@ import threading
 
 
 class CuttableProxy:
-    def __init__(self, target: tuple[str, int], cut_on: bytes | None = None) -> None:
+    def __init__(self, target: tuple[str, int], cut_on: bytes | None = None, answer_status: int | None = None) -> None:
         self.target = target
-        self.cut_on = cut_on  # a request containing this is cut in its middle
+        self.cut_on = cut_on  # a request containing this is cut in its middle ...
+        self.answer_status = answer_status  # ... or, when set, answered with this HTTP status instead
         self.down = False
         self._conns: list[socket.socket] = []
         self._lock = threading.Lock()
@@ -41,6 +42,9 @@ class CuttableProxy:
         try:
             while data := src.recv(65536):
                 if upstream and self.cut_on is not None and self.cut_on in data:
+                    if self.answer_status:
+                        src.sendall(_http_error(self.answer_status))
+                        continue
                     dst.sendall(data[: len(data) // 2])  # half a request reaches the server
                     self.cut()
                     return
@@ -67,7 +71,14 @@ class CuttableProxy:
     def restore(self) -> None:
         self.down = False
         self.cut_on = None
+        self.answer_status = None
 
     def close(self) -> None:
         self.cut()
         self.listener.close()
+
+
+def _http_error(status: int) -> bytes:
+    body = b'{"error":{"type":"es_rejected_execution_exception","reason":"rejected by the test proxy"},"status":%d}' % status
+    head = f"HTTP/1.1 {status} Rejected\r\nContent-Type: application/json\r\nX-Elastic-Product: Elasticsearch\r\n"
+    return (head + f"Content-Length: {len(body)}\r\n\r\n").encode() + body

@@ -54,6 +54,22 @@ def test_elasticsearch_gone_mid_bulk_loses_nothing_and_the_next_run_completes(es
     proxy.close()
 
 
+@pytest.mark.parametrize("status", [429, 503])
+def test_elasticsearch_rejecting_bulk_requests_fails_the_run_and_the_next_one_indexes(es_settings, status):
+    ensure_indices(connect(es_settings), es_settings)
+    store = RawStore(es_settings.data_dir)
+    demo_batch(es_settings)
+    proxy = CuttableProxy(("127.0.0.1", 9200), cut_on=b"/_bulk", answer_status=status)
+    env = {"NEWSWATCH_ES_URL": proxy.url}
+
+    rejected = newswatch("replay", env=env)
+    assert rejected.returncode == 1 and len(store.pending()) == 1, rejected.stderr[-2000:]
+    proxy.restore()
+    assert newswatch("replay", env=env).returncode == 0
+    assert store.pending() == [] and counts(es_settings) == DEMO_COUNTS
+    proxy.close()
+
+
 def test_the_flow_killed_mid_run_and_rerun_ends_with_exactly_the_unique_articles(es_settings, tmp_path: Path):
     feeds_dir = tmp_path / "feeds"
     shutil.copytree(SEEDS_DIR / "demo" / "feeds", feeds_dir)
