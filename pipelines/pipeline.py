@@ -96,8 +96,13 @@ class SkipIndexedFn(_ElasticsearchFn):
                 continue
             prior = lookup.prior_story(self.es, self.settings, a)
             if prior:
-                a["cluster"].update(id=prior[0], duplicate_of=prior[1], similarity=prior[2])
+                a = with_cluster(a, id=prior[0], duplicate_of=prior[1], similarity=prior[2])
             yield a
+
+
+def with_cluster(a: dict, **changes) -> dict:
+    """A copy of the article with its cluster changed: Beam elements are never modified in place."""
+    return {**a, "cluster": {**a["cluster"], **changes}}
 
 
 def band_entries(a: dict) -> Iterator[tuple[str, tuple]]:
@@ -130,7 +135,7 @@ def assign_cluster(kv: tuple[str, dict]) -> dict:
     reps = kv[1]["rep"]
     if reps and article["cluster"]["id"] == article["id"]:
         _, _, cluster_id, rep_id, sim = min(reps)
-        article["cluster"].update(id=cluster_id, duplicate_of=rep_id, similarity=sim)
+        return with_cluster(article, id=cluster_id, duplicate_of=rep_id, similarity=sim)
     return article
 
 
@@ -138,9 +143,7 @@ def follow_chain(kv: tuple[str, dict]) -> Iterator[dict]:
     """Members of cluster ``k``; when ``k`` itself joined an earlier cluster, they join that one too."""
     root = kv[1]["root"][0] if kv[1]["root"] else kv[0]
     for a in kv[1]["members"]:
-        if root != kv[0]:
-            a["cluster"]["id"] = root
-        yield a
+        yield with_cluster(a, id=root) if root != kv[0] else a
 
 
 class ClusterNearDuplicates(beam.PTransform):
@@ -184,7 +187,7 @@ class TagFn(beam.DoFn):
         self.models = Models.load(self.settings)
 
     def process(self, batch: list[dict]) -> Iterator[dict]:
-        yield from tag_batch(batch, self.models, self.knowledge, self.settings.spacy_batch_size)
+        yield from tag_batch([dict(a) for a in batch], self.models, self.knowledge, self.settings.spacy_batch_size)
 
 
 class MatchFn(beam.DoFn):
@@ -197,8 +200,9 @@ class MatchFn(beam.DoFn):
         self.matcher = WatchlistMatcher(self.knowledge.rules)
 
     def process(self, article: dict) -> Iterator:
-        for rule, hits in self.matcher.match(article):
-            article["watch"].append(rule.id)
+        matches = self.matcher.match(article)
+        article = {**article, "watch": [*article["watch"], *(rule.id for rule, _ in matches)]}
+        for rule, hits in matches:
             yield TaggedOutput("alerts", build_alert(rule, hits, article))
         yield article
 
