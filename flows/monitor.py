@@ -70,7 +70,7 @@ def pipeline_task(batches: list[str], settings: Settings) -> dict[str, int]:
 
 
 def monitor_once(settings: Settings, force: bool = False) -> MonitorReport:
-    """One pass; the body of the flow, also callable without Prefect."""
+    """One pass: the body of the ``monitor`` flow (its tasks need a flow run around them)."""
     log = get_run_logger()
     report = MonitorReport()
     feeds = load_feeds(settings.feeds_file)

@@ -74,7 +74,10 @@ def run(
     except (FeedListError, WatchlistError, ValueError) as exc:
         fail(str(exc))
     print_report(report)
-    if (report["errors"] and report["polled"] == 0) or any(e.startswith("Elasticsearch") for e in report["errors"]):
+    # A broken feed is reported and the run goes on; the run itself failed when nothing could be polled
+    # or when what was polled could not be indexed (it waits in the raw store).
+    all_feeds_failed = report["polled"] > 0 and report["failed"] == report["polled"]
+    if all_feeds_failed or any(not e.startswith("feed ") for e in report["errors"]):
         raise typer.Exit(1)
 
 
