@@ -111,6 +111,15 @@ def test_a_receiver_that_is_down_gets_the_alert_once_it_is_back(es_settings, tmp
     receiver.stop()
 
 
+def demo_indexed_with(rules: Path) -> tuple:
+    """The demo feeds run through the pipeline with these watchlist rules; (client, settings)."""
+    settings = Settings(watchlist_file=rules)
+    es = connect(settings)
+    ensure_indices(es, settings)
+    run([demo_batch(settings)], settings)
+    return es, settings
+
+
 def test_a_digest_rule_sends_one_message_per_period(es_settings, tmp_path, monkeypatch):
     monkeypatch.setenv("NEWSWATCH_TEST_HOOK_SECRET", SECRET)
     receiver = Receiver(SECRET).start()
@@ -126,10 +135,7 @@ def test_a_digest_rule_sends_one_message_per_period(es_settings, tmp_path, monke
         "    digest: daily\n"
         f"    deliver: [{{webhook: '{receiver.url}', secret_env: NEWSWATCH_TEST_HOOK_SECRET}}]\n"
     )
-    settings = Settings(watchlist_file=rules)
-    es = connect(settings)
-    ensure_indices(es, settings)
-    run([demo_batch(settings)], settings)
+    es, settings = demo_indexed_with(rules)
 
     assert deliver_pending(es, settings).waiting == 3 and receiver.received == []
     in_two_hours = deliver_pending(es, settings, now=datetime.now(UTC) + timedelta(hours=2))
@@ -150,10 +156,7 @@ def test_apprise_targets_get_plain_text_notifications(es_settings, tmp_path):
         "    entities: [{name: Alexander Lukashenko}]\n"
         f"    deliver: [{{apprise: 'json://127.0.0.1:{receiver.port}/hook'}}]\n"
     )
-    settings = Settings(watchlist_file=rules)
-    es = connect(settings)
-    ensure_indices(es, settings)
-    run([demo_batch(settings)], settings)
+    es, settings = demo_indexed_with(rules)
     assert deliver_pending(es, settings).delivered == 1
     (note,) = receiver.received
     assert note["body"]["title"] == "newswatch: lukashenko"
