@@ -80,8 +80,10 @@ def prepare(item: dict, detector: Any, settings: Settings, now: datetime | None 
         "language": lang.language,
         "language_confidence": lang.confidence,
         "language_source": lang.source,
-        "published_at": published.isoformat() if published else None,
+        # A date too far in the future is not trusted: the article counts as published when it was seen.
+        "published_at": published.isoformat() if published and trusted else (item.get("fetched_at") if published else None),
         "published_at_trusted": trusted,
+        "published_at_claimed": published.isoformat() if published and not trusted else None,
         "ingested_at": (item.get("fetched_at") or now.isoformat()),
         "actors": [],
         "topics": [],

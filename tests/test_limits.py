@@ -62,3 +62,11 @@ def test_a_rejected_document_goes_to_the_dead_letter_index_and_the_rest_land(es_
     es.indices.refresh(index=f"{es_settings.index_prefix}-deadletter")
     (dead,) = es.search(index=f"{es_settings.index_prefix}-deadletter")["hits"]["hits"]
     assert dead["_source"]["id"] == "bad-1" and "published_at" in dead["_source"]["reason"]
+
+
+def test_a_date_too_far_in_the_future_is_flagged_and_not_trusted(detector):
+    future = prepare(item(published="2999-01-01T00:00:00+00:00", fetched_at="2020-09-13T12:00:00+00:00"), detector, Settings())
+    assert future["published_at_trusted"] is False and future["published_at_claimed"] == "2999-01-01T00:00:00+00:00"
+    assert future["published_at"] == "2020-09-13T12:00:00+00:00"
+    past = prepare(item(published="2020-09-13T11:05:00+03:00"), detector, Settings())
+    assert past["published_at"] == "2020-09-13T08:05:00+00:00" and past["published_at_trusted"] is True
