@@ -31,23 +31,44 @@ def already_indexed(es: Elasticsearch, settings: Settings, articles: list[dict])
     return {h["_id"] for h in resp["hits"]["hits"]}
 
 
-def prior_story(es: Elasticsearch, settings: Settings, article: dict) -> tuple[str, str, float] | None:
-    """(cluster id, article id, similarity) of the earliest indexed story this article copies, if any."""
+def prior_stories(es: Elasticsearch, settings: Settings, articles: list[dict]) -> list[tuple[str, str, float] | None]:
+    """For each article, (cluster id, article id, similarity) of the earliest indexed story it copies, if any.
+
+    One multi-search for the whole batch: the candidates share the fingerprint, a MinHash band key, or
+    the GUID within the source, inside the near-duplicate window.
+    """
+    if not articles:
+        return []
     since = (datetime.now(UTC) - timedelta(days=settings.near_duplicate_window_days)).isoformat()
+    searches: list[dict] = []
+    for article in articles:
+        searches += [{"index": settings.articles_alias}, _candidates(article, since)]
+    responses = es.msearch(searches=searches)["responses"]
+    found = []
+    for article, resp in zip(articles, responses, strict=True):
+        if "error" in resp:
+            raise RuntimeError(f"near-duplicate lookup failed: {resp['error']}")
+        found.append(_earliest_copy(article, resp["hits"]["hits"], settings.near_duplicate_threshold))
+    return found
+
+
+def _candidates(article: dict, since: str) -> dict:
     should = [
         {"term": {"fingerprint": article["fingerprint"]}},
         {"terms": {"minhash_bands": article["minhash_bands"]}},
     ]
     if article.get("guid"):
         should.append({"bool": {"filter": [{"term": {"guid": article["guid"]}}, {"term": {"source": article["source"]}}]}})
-    resp = es.search(
-        index=settings.articles_alias,
-        query={"bool": {"should": should, "minimum_should_match": 1, "filter": [{"range": {"ingested_at": {"gte": since}}}]}},
-        size=20,
-        source=[*_SOURCE_FIELDS, "fingerprint", "guid"],
-        sort=[{"published_at": {"order": "asc", "missing": "_last"}}, {"id": "asc"}],
-    )
-    for hit in resp["hits"]["hits"]:
+    return {
+        "query": {"bool": {"should": should, "minimum_should_match": 1, "filter": [{"range": {"ingested_at": {"gte": since}}}]}},
+        "size": 20,
+        "_source": [*_SOURCE_FIELDS, "fingerprint", "guid"],
+        "sort": [{"published_at": {"order": "asc", "missing": "_last"}}, {"id": "asc"}],
+    }
+
+
+def _earliest_copy(article: dict, hits: list[dict], threshold: float) -> tuple[str, str, float] | None:
+    for hit in hits:
         doc = hit["_source"]
         same_guid = article.get("guid") and doc.get("guid") == article["guid"] and doc.get("source") == article["source"]
         sim = (
@@ -55,6 +76,6 @@ def prior_story(es: Elasticsearch, settings: Settings, article: dict) -> tuple[s
             if doc.get("fingerprint") == article["fingerprint"] or same_guid
             else resemblance(doc.get("minhash", []), doc.get("shingles", 0), article["minhash"], article["shingles"])
         )
-        if sim >= settings.near_duplicate_threshold:
+        if sim >= threshold:
             return doc.get("cluster", {}).get("id") or doc["id"], doc["id"], round(sim, 3)
     return None

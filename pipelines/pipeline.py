@@ -91,13 +91,9 @@ class SkipIndexedFn(_ElasticsearchFn):
     def process(self, batch: list[dict]) -> Iterator[dict]:
         seen = lookup.already_indexed(self.es, self.settings, batch)
         _count("already_indexed", len(seen))
-        for a in batch:
-            if a["id"] in seen:
-                continue
-            prior = lookup.prior_story(self.es, self.settings, a)
-            if prior:
-                a = with_cluster(a, id=prior[0], duplicate_of=prior[1], similarity=prior[2])
-            yield a
+        fresh = [a for a in batch if a["id"] not in seen]
+        for a, prior in zip(fresh, lookup.prior_stories(self.es, self.settings, fresh), strict=True):
+            yield with_cluster(a, id=prior[0], duplicate_of=prior[1], similarity=prior[2]) if prior else a
 
 
 def with_cluster(a: dict, **changes) -> dict:
