@@ -193,14 +193,22 @@ def alerts(
         out.print_json(json.dumps(found, ensure_ascii=False))
         return
     table = Table(title=f"{len(found)} alerts", show_lines=True)
-    for col in ("alerted", "rule", "title", "matched", "delay (ingest → alert)", "delivery"):
+    for col in ("alerted", "rule", "title", "matched", "delay: fetched → alert", "published → alert", "delivery"):
         table.add_column(col)
     for a in found:
         matched = ", ".join(f"{m['term']} ({m['kind']})" for m in a["matched"])
-        delay = a.get("delay_from_ingestion_s")
-        table.add_row(a["alerted_at"][:19], a["rule_id"], a.get("title", ""), matched, f"{delay:.1f} s" if delay is not None else "-",
-                      a.get("delivery", {}).get("status", ""))  # fmt: skip
+        table.add_row(a["alerted_at"][:19], a["rule_id"], a.get("title", ""), matched, _duration(a.get("delay_from_ingestion_s")),
+                      _duration(a.get("delay_from_publication_s")), a.get("delivery", {}).get("status", ""))  # fmt: skip
     out.print(table)
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if abs(seconds) >= size:
+            return f"{seconds / size:.1f} {unit}"
+    return f"{seconds:.1f} s"
 
 
 @app.command()
