@@ -162,3 +162,23 @@ def test_apprise_targets_get_plain_text_notifications(es_settings, tmp_path):
     assert note["body"]["title"] == "newswatch: lukashenko"
     assert "Putin to Back Belarus" in note["body"]["message"] and "matched: Alexander Lukashenko" in note["body"]["message"]
     receiver.stop()
+
+
+def test_a_throttled_rule_delays_alerts_and_loses_none(es_settings, tmp_path, monkeypatch):
+    monkeypatch.setenv("NEWSWATCH_TEST_HOOK_SECRET", SECRET)
+    receiver = Receiver(SECRET).start()
+    rules = tmp_path / "throttle.yaml"
+    rules.write_text(
+        "rules:\n"
+        "  - id: local-and-business\n"
+        "    keywords: [bank, cycle]\n"
+        "    throttle_per_hour: 1\n"
+        f"    deliver: [{{webhook: '{receiver.url}', secret_env: NEWSWATCH_TEST_HOOK_SECRET}}]\n"
+    )
+    es, settings = demo_indexed_with(rules)
+    first = deliver_pending(es, settings)
+    assert (first.delivered, first.waiting) == (1, 1)
+    assert deliver_pending(es, settings).delivered == 0, "still within the hour"
+    assert deliver_pending(es, settings, now=datetime.now(UTC) + timedelta(hours=2)).delivered == 1
+    assert len(receiver.received) == 2 and len({r["alert_id"] for r in receiver.received}) == 2
+    receiver.stop()
