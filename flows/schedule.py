@@ -36,4 +36,6 @@ def serve_monitor(settings: Settings, interval_s: int, feeds: Path | None, watch
         "interval_s": interval_s,
     }
     with temporary_settings({PREFECT_API_URL: settings.prefect_api_url}):
-        monitor.serve(name="newswatch-monitor", interval=interval_s, parameters=params)
+        # One monitor run at a time in this process: a slow run is not overlapped by the next. (A Prefect
+        # global limit would also span machines, but a killed process keeps its slot until the lease ends.)
+        monitor.serve(name="newswatch-monitor", interval=interval_s, parameters=params, limit=1)

@@ -28,7 +28,9 @@ def test_serve_runs_the_monitor_on_a_schedule(es_settings, tmp_path):
             time.sleep(2)
         assert proc.poll() is None, (tmp_path / "serve.log").read_text()[-3000:]
         assert es.count(index=es_settings.articles_alias)["count"] == 3
-        time.sleep(12)  # at least one more scheduled run
+        later = time.monotonic() + 120
+        while (tmp_path / "serve.log").read_text().count("Beginning flow run") < 2 and time.monotonic() < later:
+            time.sleep(2)  # until at least one more scheduled run has started
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         try:
