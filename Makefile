@@ -20,8 +20,9 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 up: ## start Elasticsearch 9 on loopback (or check NEWSWATCH_ES_URL)
 	bash infra/elasticsearch.sh up
 
-down: ## stop Elasticsearch and the Prefect server
+down: ## stop Elasticsearch (and the secured test instance) and the Prefect server
 	bash infra/elasticsearch.sh down
+	NEWSWATCH_ES_PORT=9201 NEWSWATCH_ES_TLS=true bash infra/elasticsearch.sh down
 	bash infra/prefect.sh down
 
 status:
