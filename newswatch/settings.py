@@ -102,6 +102,14 @@ class Settings(BaseSettings):
         return f"{self.index_prefix}-feeds"
 
     @property
+    def copies_index(self) -> str:
+        return f"{self.index_prefix}-copies"
+
+    @property
+    def deadletter_index(self) -> str:
+        return f"{self.index_prefix}-deadletter"
+
+    @property
     def model_for(self) -> dict[str, str]:
         """Language code -> spaCy model; English uses ``spacy_model`` unless overridden."""
         return {"en": self.spacy_model, **self.spacy_models}

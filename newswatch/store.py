@@ -57,7 +57,7 @@ def ensure_indices(es: Elasticsearch, settings: Settings) -> None:
     """Apply the templates and create the indices and the articles alias; safe to run every time."""
     layout = {
         "articles": f"{settings.articles_alias}-*",
-        "copies": f"{settings.index_prefix}-copies",
+        "copies": settings.copies_index,
         "alerts": settings.alerts_index,
         "feeds": settings.feeds_index,
     }
@@ -72,7 +72,7 @@ def ensure_indices(es: Elasticsearch, settings: Settings) -> None:
     for index in (layout["copies"], settings.alerts_index, settings.feeds_index):
         _create(es, index)
     dead = {"properties": {"document": {"type": "object", "enabled": False}, "reason": {"type": "text"}, "at": {"type": "date"}}}
-    _create(es, f"{settings.index_prefix}-deadletter", mappings=dead)
+    _create(es, settings.deadletter_index, mappings=dead)
 
 
 def _create(es: Elasticsearch, index: str, **body: Any) -> None:
@@ -84,7 +84,3 @@ def _create(es: Elasticsearch, index: str, **body: Any) -> None:
     except BadRequestError as exc:
         if exc.error != "resource_already_exists_exception":
             raise
-
-
-def copies_index(settings: Settings) -> str:
-    return f"{settings.index_prefix}-copies"

@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from elasticsearch import Elasticsearch
 
 from newswatch.settings import Settings
-from newswatch.store import copies_index
 from pipelines.dedup import resemblance
 
 _SOURCE_FIELDS = ["id", "cluster.id", "minhash", "shingles", "published_at", "source"]
@@ -23,7 +22,7 @@ def already_indexed(es: Elasticsearch, settings: Settings, articles: list[dict])
     if not ids:
         return set()
     resp = es.search(
-        index=f"{settings.articles_alias},{copies_index(settings)}",
+        index=f"{settings.articles_alias},{settings.copies_index}",
         query={"ids": {"values": ids}},
         size=len(ids),
         source=False,

@@ -20,7 +20,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.pvalue import TaggedOutput
 
 from newswatch.settings import Settings
-from newswatch.store import connect, copies_index
+from newswatch.store import connect
 from pipelines import lookup, sink
 from pipelines.dedup import resemblance
 from pipelines.enrich import ItemError, Knowledge, Models, describe, prepare, sort_key, tag_batch
@@ -276,7 +276,7 @@ def build(p: beam.Pipeline, raw_files: list[str], settings: Settings, knowledge:
     (
         articles.copies
         | _batches("BatchCopies", settings)
-        | "IndexCopies" >> beam.ParDo(IndexFn(settings, copies_index(settings), "copies", sink.copy_record), after_articles)
+        | "IndexCopies" >> beam.ParDo(IndexFn(settings, settings.copies_index, "copies", sink.copy_record), after_articles)
         | "OneList" >> beam.combiners.ToList()
         | "SummariseClusters" >> beam.ParDo(SummariseClustersFn(settings), after_articles)
     )

@@ -15,7 +15,6 @@ from typing import Any
 from elasticsearch import Elasticsearch, helpers
 
 from newswatch.settings import Settings
-from newswatch.store import copies_index
 
 log = logging.getLogger(__name__)
 TRANSIENT = {429, 502, 503, 504}
@@ -50,7 +49,7 @@ def dead_letter(es: Elasticsearch, settings: Settings, rejected: list[dict], by_
     for r in rejected:
         log.error("document %s rejected by %s (HTTP %s): %s", r["id"], r["index"], r["status"], r["reason"])
     actions = [
-        {"_index": f"{settings.index_prefix}-deadletter", "_id": f"{r['index']}:{r['id']}",
+        {"_index": settings.deadletter_index, "_id": f"{r['index']}:{r['id']}",
          "_source": {**r, "reason": str(r["reason"])[:2000], "at": now, "document": by_id.get(r["id"])}}
         for r in rejected
     ]  # fmt: skip
@@ -65,7 +64,7 @@ def summarise_clusters(es: Elasticsearch, settings: Settings, cluster_ids: set[s
     updated = 0
     for cid in sorted(cluster_ids):
         resp = es.search(
-            index=copies_index(settings),
+            index=settings.copies_index,
             query={"term": {"cluster.id": cid}},
             size=0,
             aggs={"sources": {"terms": {"field": "source", "size": 100}}},

@@ -15,7 +15,7 @@ from flows.raw_store import RawStore
 from newswatch.notify import deliver_pending
 from newswatch.paths import SEEDS_DIR
 from newswatch.settings import Settings
-from newswatch.store import connect, copies_index, ensure_indices
+from newswatch.store import connect, ensure_indices
 from pipelines.pipeline import run
 from tests.conftest import demo_batch
 from tests.receiver import Receiver
@@ -29,7 +29,7 @@ DEMO_COUNTS = {"articles": 3, "alerts": 3, "copies": 1}
 
 def counts(settings: Settings) -> dict[str, int]:
     es = connect(settings)
-    indices = {"articles": settings.articles_alias, "alerts": settings.alerts_index, "copies": copies_index(settings)}
+    indices = {"articles": settings.articles_alias, "alerts": settings.alerts_index, "copies": settings.copies_index}
     es.indices.refresh(index=",".join(indices.values()))
     return {k: es.count(index=v)["count"] for k, v in indices.items()}
 

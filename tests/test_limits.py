@@ -57,10 +57,10 @@ def test_a_rejected_document_goes_to_the_dead_letter_index_and_the_rest_land(es_
     ensure_indices(es, es_settings)
     good = {"id": "good-1", "title": "fine", "published_at": "2020-09-13T11:05:00+00:00"}
     bad = {"id": "bad-1", "title": "broken date", "published_at": "the thirteenth of September"}
-    counts = bulk_create(es, es_settings.alerts_index.replace("alerts", "articles-000001"), [good, bad], es_settings)
+    counts = bulk_create(es, f"{es_settings.articles_alias}-000001", [good, bad], es_settings)
     assert counts["created"] == 1 and counts["rejected"] == 1
-    es.indices.refresh(index=f"{es_settings.index_prefix}-deadletter")
-    (dead,) = es.search(index=f"{es_settings.index_prefix}-deadletter")["hits"]["hits"]
+    es.indices.refresh(index=es_settings.deadletter_index)
+    (dead,) = es.search(index=es_settings.deadletter_index)["hits"]["hits"]
     assert dead["_source"]["id"] == "bad-1" and "published_at" in dead["_source"]["reason"]
 
 

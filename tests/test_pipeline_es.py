@@ -3,7 +3,6 @@
 import pytest
 
 from newswatch.search import QueryError, SearchRequest, list_alerts, search, stats
-from newswatch.store import copies_index
 from pipelines.pipeline import run
 from tests.conftest import demo_batch
 
@@ -29,7 +28,7 @@ def test_a_rerun_adds_nothing(indexed):
     again = run([demo_batch(settings)], settings)
     assert again.get("articles_created") == 0 and again.get("alerts_created") == 0
     assert count(es, settings.articles_alias) == 3 and count(es, settings.alerts_index) == 3
-    assert count(es, copies_index(settings)) == 1
+    assert count(es, settings.copies_index) == 1
 
 
 def test_the_seed_article_is_found_with_its_actors(indexed):
