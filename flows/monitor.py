@@ -107,7 +107,7 @@ def monitor_once(settings: Settings, force: bool = False) -> MonitorReport:
     new_states = [feed_state.next_state(r, states.get(r.feed.id), settings, len(fresh[r.feed.id])) for r in results]
     feed_state.save_states(es, settings, new_states)
     process_pending(store, settings, report)
-    deliver(es, settings, report)
+    deliver(settings, report)
     return report
 
 
@@ -116,7 +116,7 @@ def deliver_task(settings: Settings) -> DeliveryReport:
     return deliver_pending(connect(settings), settings)
 
 
-def deliver(es, settings: Settings, report: MonitorReport) -> None:
+def deliver(settings: Settings, report: MonitorReport) -> None:
     """Deliver due alerts after indexing; a failing target is recorded and retried next run, never blocking."""
     result = deliver_task(settings)
     report.alerts_delivered, report.deliveries_failed = result.delivered, result.failed
@@ -174,5 +174,5 @@ def replay_flow() -> dict:
     ensure_indices(es, settings)
     report = MonitorReport()
     process_pending(RawStore(settings.data_dir), settings, report)
-    deliver(es, settings, report)
+    deliver(settings, report)
     return report.__dict__
