@@ -19,10 +19,10 @@ import time
 import spacy
 
 from benchmarks.near_duplicates.dataset import CORPUS, corpus_articles, load_article
-from flows.raw_store import RawStore
+from newswatch.flows.raw_store import RawStore
+from newswatch.pipelines.enrich import NER_ONLY
+from newswatch.pipelines.pipeline import run
 from newswatch.settings import Settings
-from pipelines.enrich import NER_ONLY
-from pipelines.pipeline import run
 
 
 def articles(n: int):

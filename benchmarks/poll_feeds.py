@@ -21,8 +21,8 @@ from pathlib import Path
 
 import feedparser
 
-from flows.feedlist import Feed
-from flows.poll import poll_feeds
+from newswatch.flows.feedlist import Feed
+from newswatch.flows.poll import poll_feeds
 from newswatch.paths import PROJECT_ROOT, SEEDS_DIR
 from newswatch.settings import Settings
 

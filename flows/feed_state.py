@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 
 from elasticsearch import Elasticsearch, helpers
 
-from flows.feedlist import Feed
-from flows.poll import FeedResult, Validators
+from newswatch.flows.feedlist import Feed
+from newswatch.flows.poll import FeedResult, Validators
 from newswatch.settings import Settings
 
 MAX_BACKOFF = timedelta(hours=6)

@@ -12,7 +12,7 @@ import jsonschema
 import yaml
 
 from newswatch.paths import SCHEMAS_DIR
-from pipelines.urls import stable_id
+from newswatch.pipelines.urls import stable_id
 
 
 class FeedListError(ValueError):

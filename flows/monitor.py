@@ -14,14 +14,14 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from rich.progress import Progress, TextColumn
 
-from flows import feed_state
-from flows.feedlist import Feed, load_feeds
-from flows.poll import FeedResult, poll_feeds
-from flows.raw_store import RawStore
-from newswatch.notify import DeliveryReport, deliver_pending
+from newswatch.flows import feed_state
+from newswatch.flows.delivery import DeliveryReport, deliver_pending
+from newswatch.flows.feedlist import Feed, load_feeds
+from newswatch.flows.poll import FeedResult, poll_feeds
+from newswatch.flows.raw_store import RawStore
+from newswatch.pipelines.pipeline import run as run_pipeline
 from newswatch.settings import Settings, load_settings
 from newswatch.store import StoreUnavailable, check_available, connect, ensure_indices
-from pipelines.pipeline import run as run_pipeline
 
 
 @dataclass

@@ -22,7 +22,7 @@ from urllib.parse import unquote, urlsplit
 import feedparser
 import httpx
 
-from flows.feedlist import Feed
+from newswatch.flows.feedlist import Feed
 from newswatch.settings import Settings
 
 MAX_REDIRECTS = 5

@@ -27,7 +27,7 @@ def ensure_prefect_server(api_url: str) -> None:
 
 
 def serve_monitor(settings: Settings, interval_s: int, feeds: Path | None, watchlist: Path | None) -> None:
-    from flows.monitor import monitor
+    from newswatch.flows.monitor import monitor
 
     ensure_prefect_server(settings.prefect_api_url)
     params = {

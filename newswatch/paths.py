@@ -1,7 +1,13 @@
-"""Where the project's bundled data lives (schemas/ and seeds/ beside the packages)."""
+"""Where the bundled data lives: schemas/ and seeds/, found through their packages so that the same
+code works from a checkout (editable install) and from an installed wheel."""
 
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SCHEMAS_DIR = PROJECT_ROOT / "schemas"
-SEEDS_DIR = PROJECT_ROOT / "seeds"
+import newswatch.schemas
+import newswatch.seeds
+
+SCHEMAS_DIR = Path(newswatch.schemas.__file__).resolve().parent
+SEEDS_DIR = Path(newswatch.seeds.__file__).resolve().parent
+# The checkout's root (benchmarks, infra/ scripts); in an installed wheel it is site-packages' parent
+# and only the bundled data above is used.
+PROJECT_ROOT = SEEDS_DIR.parent

@@ -15,15 +15,15 @@ from typing import Any
 import spacy
 from spacy.language import Language
 
+from newswatch.pipelines import dedup
+from newswatch.pipelines.actors import ActorRules, Mention, canonical_actors
+from newswatch.pipelines.clean import clean_text, clean_title
+from newswatch.pipelines.fulltext import FullTextError, fetch_full_text
+from newswatch.pipelines.language import detect_language
+from newswatch.pipelines.topics import RuleTopicTagger
+from newswatch.pipelines.urls import InvalidURLError, article_id, canonical_url, stable_id
+from newswatch.pipelines.watchlist import Rule, entity_aliases, load_watchlist
 from newswatch.settings import Settings
-from pipelines import dedup
-from pipelines.actors import ActorRules, Mention, canonical_actors
-from pipelines.clean import clean_text, clean_title
-from pipelines.fulltext import FullTextError, fetch_full_text
-from pipelines.language import detect_language
-from pipelines.topics import RuleTopicTagger
-from pipelines.urls import InvalidURLError, article_id, canonical_url, stable_id
-from pipelines.watchlist import Rule, entity_aliases, load_watchlist
 
 log = logging.getLogger(__name__)
 FUTURE_TOLERANCE = timedelta(hours=6)

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 from elasticsearch import Elasticsearch
 
+from newswatch.pipelines.dedup import resemblance
 from newswatch.settings import Settings
-from pipelines.dedup import resemblance
 
 _SOURCE_FIELDS = ["id", "cluster.id", "minhash", "shingles", "published_at", "source"]
 

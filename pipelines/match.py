@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 
 import ahocorasick
 
-from pipelines.urls import stable_id
-from pipelines.watchlist import Rule
+from newswatch.pipelines.urls import stable_id
+from newswatch.pipelines.watchlist import Rule
 
 SNIPPET_CHARS = 80
 

@@ -19,13 +19,13 @@ import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.pvalue import TaggedOutput
 
+from newswatch.pipelines import lookup, sink
+from newswatch.pipelines.dedup import resemblance
+from newswatch.pipelines.enrich import ItemError, Knowledge, Models, describe, prepare, sort_key, tag_batch
+from newswatch.pipelines.language import build_detector
+from newswatch.pipelines.match import WatchlistMatcher, build_alert
 from newswatch.settings import Settings
 from newswatch.store import connect
-from pipelines import lookup, sink
-from pipelines.dedup import resemblance
-from pipelines.enrich import ItemError, Knowledge, Models, describe, prepare, sort_key, tag_batch
-from pipelines.language import build_detector
-from pipelines.match import WatchlistMatcher, build_alert
 
 log = logging.getLogger(__name__)
 NS = "newswatch"

@@ -35,21 +35,21 @@ def nlp_settings() -> Settings:
 
 @pytest.fixture(scope="session")
 def models(nlp_settings: Settings):
-    from pipelines.enrich import Models
+    from newswatch.pipelines.enrich import Models
 
     return Models.load(nlp_settings)
 
 
 @pytest.fixture(scope="session")
 def knowledge(nlp_settings: Settings):
-    from pipelines.enrich import Knowledge
+    from newswatch.pipelines.enrich import Knowledge
 
     return Knowledge.load(nlp_settings)
 
 
 @pytest.fixture(scope="session")
 def detector(nlp_settings: Settings):
-    from pipelines.language import build_detector
+    from newswatch.pipelines.language import build_detector
 
     return build_detector(nlp_settings.languages)
 
@@ -109,9 +109,9 @@ def demo_batch(settings: Settings) -> str:
     """The demo feeds, polled from their files, as one raw-store batch."""
     import asyncio
 
-    from flows.feedlist import load_feeds
-    from flows.poll import poll_feeds
-    from flows.raw_store import RawStore
+    from newswatch.flows.feedlist import load_feeds
+    from newswatch.flows.poll import poll_feeds
+    from newswatch.flows.raw_store import RawStore
 
     results = asyncio.run(poll_feeds(load_feeds(SEEDS_DIR / "demo" / "feeds.yaml"), settings))
     return RawStore(settings.data_dir).write_batch([it for r in results for it in r.items])
@@ -120,8 +120,8 @@ def demo_batch(settings: Settings) -> str:
 @pytest.fixture
 def indexed(es_settings: Settings):
     """The demo feeds run through the pipeline into this test's indices."""
+    from newswatch.pipelines.pipeline import run
     from newswatch.store import connect, ensure_indices
-    from pipelines.pipeline import run
 
     es = connect(es_settings)
     ensure_indices(es, es_settings)

@@ -8,7 +8,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from newswatch.notify import ALERT_ID_HEADER, SIGNATURE_HEADER, verify
+from newswatch.flows.delivery import ALERT_ID_HEADER, SIGNATURE_HEADER, verify
 
 
 @dataclass

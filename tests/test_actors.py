@@ -3,8 +3,8 @@
 import pytest
 
 from newswatch.paths import SEEDS_DIR
-from pipelines.actors import ActorRules, Mention, canonical_actors, clean_name, correct_label
-from pipelines.enrich import prepare, tag_batch
+from newswatch.pipelines.actors import ActorRules, Mention, canonical_actors, clean_name, correct_label
+from newswatch.pipelines.enrich import prepare, tag_batch
 from tests.conftest import SEED_TEXT
 
 RULES = ActorRules.from_file(SEEDS_DIR / "actors" / "aliases.yaml")
@@ -111,8 +111,8 @@ def test_dateline_places_and_abbreviations_fold_to_their_names():
 
 
 def test_an_article_without_a_model_for_its_language_is_kept_and_says_so(nlp_settings, detector, models, knowledge):
-    from pipelines.match import WatchlistMatcher
-    from pipelines.watchlist import Entity, Rule
+    from newswatch.pipelines.match import WatchlistMatcher
+    from newswatch.pipelines.watchlist import Entity, Rule
 
     text = "<p>Der russische Präsident Wladimir Putin hat am Montag den belarussischen Machthaber Lukaschenko in Sotschi empfangen.</p>"
     item = {"feed": {"id": "f", "url": "t"}, "link": "https://example.de/a", "title": "Putin empfängt Lukaschenko", "content": text}

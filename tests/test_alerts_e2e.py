@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from flows.feedlist import Feed
-from flows.poll import poll_feeds
-from flows.raw_store import RawStore
-from newswatch.notify import deliver_pending
+from newswatch.flows.delivery import deliver_pending
+from newswatch.flows.feedlist import Feed
+from newswatch.flows.poll import poll_feeds
+from newswatch.flows.raw_store import RawStore
 from newswatch.paths import SEEDS_DIR
+from newswatch.pipelines.pipeline import run
 from newswatch.settings import Settings
 from newswatch.store import connect, ensure_indices
-from pipelines.pipeline import run
 from tests.conftest import demo_batch
 from tests.receiver import Receiver
 from tests.test_e2e import newswatch

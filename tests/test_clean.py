@@ -3,7 +3,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipelines.clean import clean_text, clean_title, html_to_text
+from newswatch.pipelines.clean import clean_text, clean_title, html_to_text
 from tests.conftest import SEED_TEXT
 
 

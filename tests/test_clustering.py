@@ -4,8 +4,8 @@ import apache_beam as beam
 from apache_beam.testing.test_pipeline import TestPipeline as BeamPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from pipelines.dedup import band_keys
-from pipelines.pipeline import ClusterNearDuplicates
+from newswatch.pipelines.dedup import band_keys
+from newswatch.pipelines.pipeline import ClusterNearDuplicates
 
 BASE = list(range(1000, 1128))
 

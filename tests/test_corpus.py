@@ -6,12 +6,12 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from flows.feedlist import Feed
-from flows.poll import poll_feeds
+from newswatch.flows.feedlist import Feed
+from newswatch.flows.poll import poll_feeds
+from newswatch.pipelines.clean import clean_text
+from newswatch.pipelines.enrich import ItemError, prepare
+from newswatch.pipelines.urls import InvalidURLError, canonical_url
 from newswatch.settings import Settings
-from pipelines.clean import clean_text
-from pipelines.enrich import ItemError, prepare
-from pipelines.urls import InvalidURLError, canonical_url
 
 
 def items_of(corpora: Path, name: str) -> list[dict]:

@@ -1,7 +1,7 @@
 """Near duplicates: an edited copy is close, a different story on the same subject is not."""
 
-from pipelines.clean import clean_text
-from pipelines.dedup import band_keys, fingerprint, signature, similarity
+from newswatch.pipelines.clean import clean_text
+from newswatch.pipelines.dedup import band_keys, fingerprint, signature, similarity
 from tests.conftest import SEED_TEXT
 
 TEXT = clean_text(SEED_TEXT)[0]

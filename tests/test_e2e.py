@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.raw_store import RawStore
+from newswatch.flows.raw_store import RawStore
 from newswatch.paths import SEEDS_DIR
 
 pytestmark = pytest.mark.integration

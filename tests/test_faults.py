@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from flows.raw_store import RawStore
-from newswatch.notify import deliver_pending
+from newswatch.flows.delivery import deliver_pending
+from newswatch.flows.raw_store import RawStore
 from newswatch.paths import SEEDS_DIR
+from newswatch.pipelines.pipeline import run
 from newswatch.settings import Settings
 from newswatch.store import connect, ensure_indices
-from pipelines.pipeline import run
 from tests.conftest import demo_batch
 from tests.receiver import Receiver
 from tests.tcp_proxy import CuttableProxy

@@ -1,8 +1,8 @@
 """Feed state: intervals adapt to how often a feed changes; failures back off by class; nothing is dropped."""
 
-from flows.feed_state import adapt_interval, is_due, new_items, next_state
-from flows.feedlist import Feed
-from flows.poll import FeedResult, Validators
+from newswatch.flows.feed_state import adapt_interval, is_due, new_items, next_state
+from newswatch.flows.feedlist import Feed
+from newswatch.flows.poll import FeedResult, Validators
 from newswatch.settings import Settings
 
 SETTINGS = Settings(serve_interval_s=600, poll_min_interval_s=60, poll_max_interval_s=3600)

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from newswatch.pipelines.fulltext import FullTextError, fetch_full_text
 from newswatch.settings import Settings
-from pipelines.fulltext import FullTextError, fetch_full_text
 
 PAGE = """<!doctype html><html><head><title>Story</title></head><body>
 <nav><a href="/">Home</a> <a href="/world">World</a> <a href="/sport">Sport</a></nav>

@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from flows.feed_state import next_state
-from flows.feedlist import Feed
-from flows.poll import poll_feeds
+from newswatch.flows.feed_state import next_state
+from newswatch.flows.feedlist import Feed
+from newswatch.flows.poll import poll_feeds
 from newswatch.settings import Settings
 from tests import hostile_server
 
@@ -73,7 +73,7 @@ def test_permanent_redirect_is_recorded(results):
 
 
 def test_a_moved_feed_is_polled_at_its_new_address_under_its_old_identity(results):
-    from flows.feed_state import with_moves
+    from newswatch.flows.feed_state import with_moves
 
     by_name, _ = results
     state = next_state(by_name["moved.xml"], None, SETTINGS)

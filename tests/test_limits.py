@@ -4,11 +4,11 @@ import asyncio
 
 import pytest
 
-from flows.feedlist import Feed
-from flows.poll import poll_feeds
+from newswatch.flows.feedlist import Feed
+from newswatch.flows.poll import poll_feeds
+from newswatch.pipelines.enrich import prepare
+from newswatch.pipelines.sink import bulk_create
 from newswatch.settings import Settings
-from pipelines.enrich import prepare
-from pipelines.sink import bulk_create
 
 
 def item(**kw):

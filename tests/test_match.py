@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.match import WatchlistMatcher, build_alert
-from pipelines.watchlist import Entity, Rule, WatchlistError, load_watchlist
+from newswatch.pipelines.match import WatchlistMatcher, build_alert
+from newswatch.pipelines.watchlist import Entity, Rule, WatchlistError, load_watchlist
 
 PUTIN = Rule("putin", "Putin", entities=(Entity("Vladimir Putin", "PERSON", ("Putin",)),))
 PROTESTS = Rule("protests", "Protests", phrases=("street protests",))

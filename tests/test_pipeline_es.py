@@ -2,8 +2,8 @@
 
 import pytest
 
-from newswatch.search import QueryError, SearchRequest, list_alerts, search, stats
-from pipelines.pipeline import run
+from newswatch.pipelines.pipeline import run
+from newswatch.query.search import QueryError, SearchRequest, list_alerts, search, stats
 from tests.conftest import demo_batch
 
 pytestmark = pytest.mark.integration

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from flows.feedlist import Feed, FeedListError, load_feeds, read_opml, write_opml, write_yaml
-from flows.poll import Validators, poll_feeds
+from newswatch.flows.feedlist import Feed, FeedListError, load_feeds, read_opml, write_opml, write_yaml
+from newswatch.flows.poll import Validators, poll_feeds
 from newswatch.paths import SEEDS_DIR
 from newswatch.settings import Settings
 

@@ -1,7 +1,7 @@
 """Topics: IPTC Media Topics by editable rules."""
 
 from newswatch.paths import SEEDS_DIR
-from pipelines.topics import RuleTopicTagger
+from newswatch.pipelines.topics import RuleTopicTagger
 
 TAGGER = RuleTopicTagger.from_file(SEEDS_DIR / "taxonomy" / "iptc-topics.yaml")
 

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipelines.urls import InvalidURLError, article_id, canonical_url
+from newswatch.pipelines.urls import InvalidURLError, article_id, canonical_url
 
 
 @pytest.mark.parametrize(

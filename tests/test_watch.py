@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from newswatch.paths import SEEDS_DIR
-from newswatch.watch import add_rule, remove_rule, rule_would_match
-from pipelines.watchlist import WatchlistError, load_watchlist
+from newswatch.pipelines.watchlist import WatchlistError, load_watchlist
+from newswatch.query.watchlists import add_rule, remove_rule, rule_would_match
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from pathlib import Path
 import feedparser
 
 from newswatch.paths import PROJECT_ROOT
-from pipelines.clean import clean_text, clean_title
+from newswatch.pipelines.clean import clean_text, clean_title
 
 CORPUS = PROJECT_ROOT.parent / "shared" / "corpora" / "feeds"
 PAIRS = Path(__file__).with_name("pairs.jsonl")

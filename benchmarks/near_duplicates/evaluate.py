@@ -13,9 +13,9 @@ import time
 from collections import Counter
 
 from benchmarks.near_duplicates.dataset import CORPUS, materialise, read_pairs
+from newswatch.pipelines.clean import clean_text
+from newswatch.pipelines.dedup import band_keys, resemblance, sketch
 from newswatch.settings import Settings
-from pipelines.clean import clean_text
-from pipelines.dedup import band_keys, resemblance, sketch
 
 
 def main() -> int:

@@ -14,9 +14,9 @@ from pathlib import Path
 import yaml
 
 from benchmarks.near_duplicates.dataset import CORPUS, SEED, load_article
+from newswatch.pipelines.enrich import Knowledge, Models, prepare, tag_batch
+from newswatch.pipelines.language import build_detector
 from newswatch.settings import Settings
-from pipelines.enrich import Knowledge, Models, prepare, tag_batch
-from pipelines.language import build_detector
 
 GOLD = Path(__file__).with_name("gold.yaml")
 

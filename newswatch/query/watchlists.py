@@ -11,9 +11,9 @@ from pathlib import Path
 import yaml
 from elasticsearch import Elasticsearch
 
+from newswatch.pipelines.match import WatchlistMatcher
+from newswatch.pipelines.watchlist import Rule, WatchlistError, load_watchlist
 from newswatch.settings import Settings
-from pipelines.match import WatchlistMatcher
-from pipelines.watchlist import Rule, WatchlistError, load_watchlist
 
 
 def _read(path: Path) -> dict:

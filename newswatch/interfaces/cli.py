@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from newswatch.search import HIGHLIGHT, QueryError, SearchRequest, list_alerts, search, stats
+from newswatch.query.search import HIGHLIGHT, QueryError, SearchRequest, list_alerts, search, stats
 from newswatch.settings import Settings, load_settings
 from newswatch.store import StoreUnavailable, check_available, connect
 
@@ -65,9 +65,9 @@ def run(
     if not once:
         fail("use `newswatch run --once` for one run now, or `newswatch serve` for a schedule", 2)
     settings_or_exit(feeds_file=feeds, watchlist_file=watchlist)  # fail fast on bad settings
-    from flows.feedlist import FeedListError
-    from flows.monitor import monitor
-    from pipelines.watchlist import WatchlistError
+    from newswatch.flows.feedlist import FeedListError
+    from newswatch.flows.monitor import monitor
+    from newswatch.pipelines.watchlist import WatchlistError
 
     try:
         report = monitor(feeds_file=str(feeds) if feeds else None, watchlist_file=str(watchlist) if watchlist else None, force=True)
@@ -103,7 +103,7 @@ def serve(
     watchlist: WatchOpt = None,
 ) -> None:
     """Run the monitor on an interval schedule, against a Prefect server the project starts."""
-    from flows.schedule import serve_monitor
+    from newswatch.flows.schedule import serve_monitor
 
     settings = settings_or_exit(feeds_file=feeds, watchlist_file=watchlist)
     serve_monitor(settings, interval or settings.serve_interval_s, feeds, watchlist)
@@ -219,9 +219,9 @@ def tag(
     watchlist: WatchOpt = None,
 ) -> None:
     """Print the enriched article (clean text, language, actors, topics, watch matches) as JSON; nothing is indexed."""
-    from pipelines.enrich import Knowledge, Models, prepare, tag_batch
-    from pipelines.language import build_detector
-    from pipelines.match import WatchlistMatcher
+    from newswatch.pipelines.enrich import Knowledge, Models, prepare, tag_batch
+    from newswatch.pipelines.language import build_detector
+    from newswatch.pipelines.match import WatchlistMatcher
 
     settings = settings_or_exit(watchlist_file=watchlist)
     try:
@@ -248,8 +248,8 @@ def feeds(
     export: Annotated[str | None, typer.Option(help="print the feed list as opml or yaml instead (e.g. to convert OPML to YAML)")] = None,
 ) -> None:
     """Each feed's health: last success, last error and its class, failures in a row, next poll."""
-    from flows import feed_state
-    from flows.feedlist import FeedListError, load_feeds, write_opml, write_yaml
+    from newswatch.flows import feed_state
+    from newswatch.flows.feedlist import FeedListError, load_feeds, write_opml, write_yaml
 
     settings = settings_or_exit(feeds_file=feeds_file)
     try:
@@ -279,8 +279,8 @@ def replay(
     all_done: Annotated[bool, typer.Option("--all", help="move every processed batch back to pending first")] = False,
 ) -> None:
     """Process pending raw batches again (after an outage), or with --all every batch ever stored."""
-    from flows.monitor import replay_flow
-    from flows.raw_store import RawStore
+    from newswatch.flows.monitor import replay_flow
+    from newswatch.flows.raw_store import RawStore
 
     settings = settings_or_exit()
     es_or_exit(settings)
@@ -300,7 +300,7 @@ app.add_typer(watch_app, name="watch")
 @watch_app.command("list")
 def watch_list(watchlist: WatchOpt = None) -> None:
     """The rules, with what each watches."""
-    from pipelines.watchlist import WatchlistError, load_watchlist
+    from newswatch.pipelines.watchlist import WatchlistError, load_watchlist
 
     settings = settings_or_exit(watchlist_file=watchlist)
     try:
@@ -330,8 +330,8 @@ def watch_add(
     watchlist: WatchOpt = None,
 ) -> None:
     """Add a rule; it takes effect on the next run."""
-    from newswatch.watch import add_rule
-    from pipelines.watchlist import WatchlistError
+    from newswatch.pipelines.watchlist import WatchlistError
+    from newswatch.query.watchlists import add_rule
 
     settings = settings_or_exit(watchlist_file=watchlist)
     rule: dict = {"id": rule_id, "name": name or rule_id, "mode": mode}
@@ -358,8 +358,8 @@ def watch_add(
 @watch_app.command("remove")
 def watch_remove(rule_id: str, watchlist: WatchOpt = None) -> None:
     """Remove a rule; alerts it raised stay in the index."""
-    from newswatch.watch import remove_rule
-    from pipelines.watchlist import WatchlistError
+    from newswatch.pipelines.watchlist import WatchlistError
+    from newswatch.query.watchlists import remove_rule
 
     settings = settings_or_exit(watchlist_file=watchlist)
     try:
@@ -372,8 +372,8 @@ def watch_remove(rule_id: str, watchlist: WatchOpt = None) -> None:
 @watch_app.command("test")
 def watch_test(rule_id: str, watchlist: WatchOpt = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Which indexed articles the rule would have matched."""
-    from newswatch.watch import rule_would_match
-    from pipelines.watchlist import WatchlistError
+    from newswatch.pipelines.watchlist import WatchlistError
+    from newswatch.query.watchlists import rule_would_match
 
     settings = settings_or_exit(watchlist_file=watchlist)
     try:
