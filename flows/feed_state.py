@@ -56,13 +56,17 @@ def next_state(result: FeedResult, previous: dict | None, settings: Settings, n_
     if result.status == "failed":
         failures = int(prev.get("consecutive_failures", 0)) + 1
         weight = BACKOFF_WEIGHT.get(result.error_kind or "", 1.0)
-        delay = min(MAX_BACKOFF, timedelta(seconds=interval) * weight * (2 ** min(failures - 1, 8)))
+        delay = min(
+            MAX_BACKOFF,
+            timedelta(seconds=interval) * weight * (2 ** min(failures - 1, 8)),
+            timedelta(seconds=longest_interval_s(result.feed.max_interval_s, settings)),
+        )
         if result.retry_after:
             delay = max(delay, timedelta(seconds=result.retry_after))
         state.update(last_error=result.error, last_error_class=result.error_kind, consecutive_failures=failures)
         state["next_due_at"] = (now + delay).isoformat()
         return state
-    interval = adapt_interval(interval, n_new, len(result.items), settings)
+    interval = adapt_interval(interval, n_new, len(result.items), settings, result.feed.max_interval_s)
     v = result.validators
     state.update(etag=v.etag, last_modified=v.last_modified, body_hash=v.body_hash, consecutive_failures=0, interval_s=interval,
                  last_success_at=now.isoformat(), items_last_poll=len(result.items), new_items_last_poll=n_new)  # fmt: skip
@@ -74,13 +78,20 @@ def next_state(result: FeedResult, previous: dict | None, settings: Settings, n_
     return state
 
 
-def adapt_interval(interval: float, n_new: int, n_items: int, settings: Settings) -> float:
-    """Poll twice as often while most entries are new, half again as long while nothing changes."""
+def adapt_interval(interval: float, n_new: int, n_items: int, settings: Settings, max_interval_s: int | None = None) -> float:
+    """Poll twice as often while most entries are new, half again as long while nothing changes; never
+    longer than the feed's (or its list's) ``max_interval_s``, for feeds that must be fresh."""
     if n_items and n_new / n_items >= 0.5:
         interval /= 2
     elif n_new == 0:
         interval *= 1.5
-    return max(settings.poll_min_interval_s, min(settings.poll_max_interval_s, interval))
+    longest = longest_interval_s(max_interval_s, settings)
+    return max(min(settings.poll_min_interval_s, longest), min(longest, interval))
+
+
+def longest_interval_s(max_interval_s: int | None, settings: Settings) -> int:
+    """How long a feed may go unpolled: its own (or its list's) maximum, within setting poll_max_interval_s."""
+    return min(settings.poll_max_interval_s, max_interval_s or settings.poll_max_interval_s)
 
 
 def save_states(es: Elasticsearch, settings: Settings, states: list[dict]) -> None:

@@ -26,6 +26,7 @@ class Feed:
     source: str | None = None
     language: str | None = None
     interval_s: int | None = None
+    max_interval_s: int | None = None  # a feed that must be fresh: its polling interval never grows past this
     tags: tuple[str, ...] = field(default_factory=tuple)
     full_text: bool = False
     moved_to: str | None = None  # where a permanent redirect sent it; polled there, known by its listed URL
@@ -62,15 +63,16 @@ def load_feeds(path: Path) -> list[Feed]:
     except jsonschema.ValidationError as exc:
         where = "/".join(str(p) for p in exc.absolute_path) or "(top)"
         raise FeedListError(f"feed list {path}: at {where}: {exc.message}") from exc
-    return [_feed(entry, path.parent) for entry in data["feeds"]]
+    list_max = data.get("max_interval_s")
+    return [_feed({"max_interval_s": list_max, **entry}, path.parent) for entry in data["feeds"]]
 
 
 def _feed(entry: dict, base: Path) -> Feed:
     url = entry["url"]
     if urlsplit(url).scheme not in ("http", "https", "file"):
         url = str((base / url).resolve())  # a path relative to the feed list
-    return Feed(url, entry.get("name"), entry.get("source"), entry.get("language"), entry.get("interval_s"),
-                tuple(entry.get("tags", [])), bool(entry.get("full_text", False)))  # fmt: skip
+    options = {k: entry.get(k) for k in ("name", "source", "language", "interval_s", "max_interval_s")}
+    return Feed(url, **options, tags=tuple(entry.get("tags", [])), full_text=bool(entry.get("full_text", False)))
 
 
 def read_opml(path: Path) -> list[Feed]:

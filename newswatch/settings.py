@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     es_api_key_file: Path | None = None
     es_ca_certs: Path | None = None
     es_timeout_s: float = 30.0
+    es_max_result_window: int = 10_000  # the indices' index.max_result_window: how deep a page may go
     index_prefix: str = "newswatch"
     es_shards: int = 1
     es_replicas: int = 0
@@ -37,6 +38,8 @@ class Settings(BaseSettings):
     # Inputs
     feeds_file: Path = SEEDS_DIR / "demo" / "feeds.yaml"
     watchlist_file: Path = SEEDS_DIR / "demo" / "watchlist.yaml"
+    # Rules added with `newswatch watch add` go here, never into a bundled file; runs read both files.
+    user_watchlist_file: Path | None = Path(".newswatch/watchlist.yaml")
     taxonomy_file: Path = SEEDS_DIR / "taxonomy" / "iptc-topics.yaml"
     aliases_file: Path = SEEDS_DIR / "actors" / "aliases.yaml"
     data_dir: str = ".newswatch/data"
@@ -108,6 +111,15 @@ class Settings(BaseSettings):
     @property
     def deadletter_index(self) -> str:
         return f"{self.index_prefix}-deadletter"
+
+    @property
+    def watchlist_files(self) -> list[Path]:
+        """The watchlist files a run reads: the configured one, then the user's if it exists."""
+        files = [self.watchlist_file]
+        user = self.user_watchlist_file
+        if user and user.exists() and user.resolve() != self.watchlist_file.resolve():
+            files.append(user)
+        return files
 
     @property
     def model_for(self) -> dict[str, str]:

@@ -22,7 +22,7 @@ from newswatch.pipelines.fulltext import FullTextError, fetch_full_text
 from newswatch.pipelines.language import detect_language
 from newswatch.pipelines.topics import RuleTopicTagger
 from newswatch.pipelines.urls import InvalidURLError, article_id, canonical_url, stable_id
-from newswatch.pipelines.watchlist import Rule, entity_aliases, load_watchlist
+from newswatch.pipelines.watchlist import Rule, entity_aliases, load_rules
 from newswatch.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -142,7 +142,7 @@ class Knowledge:
 
     @classmethod
     def load(cls, settings: Settings) -> Knowledge:
-        rules = load_watchlist(settings.watchlist_file)
+        rules = load_rules(settings)
         return cls(
             actor_rules=ActorRules.from_file(settings.aliases_file, entity_aliases(rules)),
             topics=RuleTopicTagger.from_file(settings.taxonomy_file),

@@ -70,17 +70,23 @@ def es_available() -> str:
 def es_settings(es_available: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
     """Settings for one test: its own index prefix and raw store, also exported for flows and subprocesses."""
     prefix = f"nwtest-{uuid.uuid4().hex[:8]}"
-    env = {"NEWSWATCH_ES_URL": ES_URL, "NEWSWATCH_INDEX_PREFIX": prefix, "NEWSWATCH_DATA_DIR": str(tmp_path / "data")}
+    env = {"NEWSWATCH_ES_URL": ES_URL, "NEWSWATCH_INDEX_PREFIX": prefix, "NEWSWATCH_DATA_DIR": str(tmp_path / "data"),
+           "NEWSWATCH_USER_WATCHLIST_FILE": str(tmp_path / "my-watchlist.yaml")}  # fmt: skip
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     settings = Settings()
     yield settings
+    drop_indices(settings)
+
+
+def drop_indices(settings: Settings) -> None:
+    """Delete a test's indices and index templates (only its own prefix)."""
     from newswatch.store import connect
 
     es = connect(settings)
-    es.options(ignore_status=404).indices.delete(index=f"{prefix}-*", expand_wildcards="all")
+    es.options(ignore_status=404).indices.delete(index=f"{settings.index_prefix}-*", expand_wildcards="all")
     for name in ("articles", "copies", "alerts", "feeds"):
-        es.options(ignore_status=404).indices.delete_index_template(name=f"{prefix}-{name}")
+        es.options(ignore_status=404).indices.delete_index_template(name=f"{settings.index_prefix}-{name}")
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -94,15 +100,21 @@ def serve_dir():
     servers = []
 
     def start(directory: Path) -> str:
-        handler = functools.partial(_QuietHandler, directory=str(directory))
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        server, base = serve_directory(directory)
         servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}"
+        return base
 
     yield start
     for s in servers:
         s.shutdown()
+
+
+def serve_directory(directory: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
+    """A loopback HTTP server for a folder, and its base URL; call .shutdown() when done."""
+    handler = functools.partial(_QuietHandler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
 
 
 def demo_batch(settings: Settings) -> str:

@@ -26,7 +26,7 @@ def test_add_then_remove(rules_file: Path):
 
 def test_an_invalid_rule_is_refused_and_the_file_is_unchanged(rules_file: Path):
     before = rules_file.read_text()
-    with pytest.raises(WatchlistError, match="rules/3"):
+    with pytest.raises(WatchlistError, match="rule .no-terms.: needs at least one of entities, keywords, phrases"):
         add_rule(rules_file, {"id": "no-terms", "name": "nothing to watch"})
     assert rules_file.read_text() == before
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated
 
@@ -14,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from newswatch.query.search import HIGHLIGHT, QueryError, SearchRequest, list_alerts, search, stats
+from newswatch.query.search import ALERT_STATES, HIGHLIGHT, QueryError, SearchRequest, list_alerts, search, stats
 from newswatch.settings import Settings, load_settings
 from newswatch.store import StoreUnavailable, check_available, connect
 
@@ -24,17 +26,69 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 os.environ.setdefault("PREFECT_HOME", str(Path(".newswatch/prefect").resolve()))
 Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
 
-app = typer.Typer(help="Watch news feeds, get alerts on watched entities, search what was collected.", no_args_is_help=True)
-out = Console(width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, soft_wrap=True)
+app = typer.Typer(help="Watch news feeds, get alerts on watched entities, search what was collected.", no_args_is_help=True,
+                  pretty_exceptions_show_locals=False)  # fmt: skip
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # terminal control: escape sequences, OSC 8 links, bells
+
+
+def consoles() -> tuple[Console, Console]:
+    """Consoles that print text as it is: no Rich markup, no emoji codes, no auto-highlighting. Text from
+    feeds and users is data; only styles this module sets on Text objects ever reach the terminal."""
+    width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
+    plain_only = {"markup": False, "emoji": False, "highlight": False}
+    return Console(width=width, **plain_only), Console(stderr=True, soft_wrap=True, **plain_only)
+
+
+out, err = consoles()
+
+
+def plain(value: object) -> Text:
+    """Any value as unstyled text, with terminal control characters (escape sequences) removed."""
+    return Text(_CONTROL.sub("", "" if value is None else str(value)))
+
 
 FeedsOpt = Annotated[Path | None, typer.Option("--feeds", help="feed list (YAML or OPML); default: setting feeds_file")]
 WatchOpt = Annotated[Path | None, typer.Option("--watchlist", help="watchlist YAML; default: setting watchlist_file")]
 
 
 def fail(message: str, code: int = 1) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    err.print(Text.assemble(("error:", "bold red"), " ", plain(message)))
     raise typer.Exit(code)
+
+
+def warn(message: str) -> None:
+    err.print(Text.assemble(("warning:", "yellow"), " ", plain(message)))
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        try:
+            out.print(plain(f"newswatch {version('newswatch')}"))
+        except PackageNotFoundError:
+            out.print(plain("newswatch (not installed)"))
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    show_version: Annotated[
+        bool, typer.Option("--version", callback=_print_version, is_eager=True, help="print the version and exit")
+    ] = False,
+) -> None:
+    """Watch news feeds, get alerts on watched entities, search what was collected."""
+    global out, err
+    out, err = consoles()  # per invocation: the terminal (or COLUMNS) may differ from import time
+
+
+def rules_or_exit(settings: Settings) -> list:
+    """Every watchlist rule a run will use, checked now (schema, targets, secrets set, files writable)."""
+    from newswatch.pipelines.watchlist import WatchlistError, load_rules
+
+    try:
+        return load_rules(settings, check_environment=True)
+    except WatchlistError as exc:
+        fail(str(exc))
+    raise AssertionError  # unreachable
 
 
 def settings_or_exit(**overrides) -> Settings:
@@ -64,7 +118,7 @@ def run(
     """Run the monitor flow now (Prefect, ephemeral local API)."""
     if not once:
         fail("use `newswatch run --once` for one run now, or `newswatch serve` for a schedule", 2)
-    settings_or_exit(feeds_file=feeds, watchlist_file=watchlist)  # fail fast on bad settings
+    rules_or_exit(settings_or_exit(feeds_file=feeds, watchlist_file=watchlist))  # fail fast on bad settings or rules
     from newswatch.flows.feedlist import FeedListError
     from newswatch.flows.monitor import monitor
     from newswatch.pipelines.watchlist import WatchlistError
@@ -83,22 +137,29 @@ def run(
 
 REPORT_KEYS = (
     "feeds", "polled", "not_modified", "failed", "new_items", "batches_processed",
-    "articles_indexed", "copies", "alerts", "alerts_delivered", "deliveries_failed", "items_rejected",
+    "articles_indexed", "copies", "alerts", "alerts_delivered", "deliveries_failed", "alerts_pending", "items_rejected",
 )  # fmt: skip
 
 
 def print_report(report: dict) -> None:
     table = Table(title="monitor run", show_header=False)
     for key in REPORT_KEYS:
-        table.add_row(key.replace("_", " "), str(report[key]))
+        if key in report:  # a count the flow does not report is left out, not shown as 0
+            table.add_row(key.replace("_", " "), str(report[key]))
     out.print(table)
     for e in report["errors"]:
-        err.print(f"[red]error:[/] {e}", highlight=False)
+        err.print(Text.assemble(("error:", "red"), " ", plain(e)))
 
 
 @app.command()
 def serve(
-    interval: Annotated[int | None, typer.Option(help="seconds between runs; default: setting serve_interval_s")] = None,
+    interval: Annotated[
+        int | None,
+        typer.Option(
+            help="seconds between runs; each run polls only the feeds that are due (adaptive per-feed intervals, "
+            "capped by max_interval_s); default: setting serve_interval_s"
+        ),
+    ] = None,
     feeds: FeedsOpt = None,
     watchlist: WatchOpt = None,
 ) -> None:
@@ -106,19 +167,31 @@ def serve(
     from newswatch.flows.schedule import serve_monitor
 
     settings = settings_or_exit(feeds_file=feeds, watchlist_file=watchlist)
+    rules_or_exit(settings)
+    if interval is not None and interval < 1:
+        fail(f"--interval {interval}: use 1 second or more", 2)
     serve_monitor(settings, interval or settings.serve_interval_s, feeds, watchlist)
 
 
-def _rich_highlight(s: str) -> Text:
+def _highlighted(s: str) -> Text:
+    """Search highlights in bold; everything else, and the highlighted words too, as plain text."""
     text = Text()
     for i, part in enumerate(s.replace(HIGHLIGHT[1], HIGHLIGHT[0]).split(HIGHLIGHT[0])):
-        text.append(part, style="bold yellow" if i % 2 else "")
+        text.append_text(plain(part))
+        if i % 2:
+            text.stylize("bold yellow", len(text) - len(plain(part)))
     return text
+
+
+def _json(data: object) -> None:
+    out.print_json(json.dumps(data, ensure_ascii=False))
 
 
 @app.command("search")
 def search_cmd(
-    query: Annotated[str, typer.Argument(help='simple_query_string: "a phrase", a AND b, a | b, -not, prefix*')] = "",
+    query: Annotated[
+        str, typer.Argument(help='all words required; "a phrase", a OR b (or a | b), NOT a (or -a), prefix*, (a OR b) c')
+    ] = "",
     actor: Annotated[list[str] | None, typer.Option("--actor", help="canonical actor name (repeatable)")] = None,
     topic: Annotated[list[str] | None, typer.Option("--topic", help="topic label or IPTC id (repeatable)")] = None,
     source: Annotated[list[str] | None, typer.Option("--source")] = None,
@@ -126,8 +199,8 @@ def search_cmd(
     since: Annotated[str | None, typer.Option(help="e.g. 7d, 12h, 2020-09-01")] = None,
     until: Annotated[str | None, typer.Option()] = None,
     sort: Annotated[str, typer.Option(help="relevance or newest")] = "relevance",
-    page: int = 1,
-    size: int = 10,
+    page: Annotated[int, typer.Option(help="from 1; page x size stays within the result window (10,000)")] = 1,
+    size: Annotated[int, typer.Option(help="hits per page, 1 to 100")] = 10,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Full-text search over indexed articles, with filters and highlighted snippets."""
@@ -143,26 +216,28 @@ def search_cmd(
         for h in result["hits"]:
             h["title_highlight"] = h["title_highlight"].replace(HIGHLIGHT[0], "").replace(HIGHLIGHT[1], "")
             h["snippet"] = h["snippet"].replace(HIGHLIGHT[0], "").replace(HIGHLIGHT[1], "")
-        out.print_json(json.dumps(result, ensure_ascii=False))
+        _json(result)
         return
-    table = Table(title=f"{result['total']} articles match {query!r} (page {page})", show_lines=True)
+    run_as = f" (run as {result['query_as_run']!r})" if "query_as_run" in result else ""
+    table = Table(title=plain(f"{result['total']} articles match {query!r}{run_as} (page {page})"), show_lines=True)
     for col in ("published", "source", "title / snippet", "actors", "topics"):
         table.add_column(col)
     for h in result["hits"]:
-        body = _rich_highlight(h["title_highlight"])
+        body = _highlighted(h["title_highlight"])
         body.append("\n")
-        body.append_text(_rich_highlight(h["snippet"]))
+        body.append_text(_highlighted(h["snippet"]))
         actors = ", ".join(a["name"] for a in h.get("actors", [])[:5])
         topics = ", ".join(t["label"] for t in h.get("topics", [])[:4])
-        table.add_row((h.get("published_at") or "")[:16], h.get("source", ""), body, actors, topics)
+        table.add_row(plain((h.get("published_at") or "")[:16]), plain(h.get("source")), body, plain(actors), plain(topics))
     out.print(table)
 
 
 @app.command("stats")
 def stats_cmd(
-    query: Annotated[str, typer.Argument()] = "",
-    since: Annotated[str | None, typer.Option()] = None,
-    top: int = 10,
+    query: Annotated[str, typer.Argument(help="as in search")] = "",
+    since: Annotated[str | None, typer.Option(help="e.g. 7d, 12h, 2020-09-01")] = None,
+    top: Annotated[int, typer.Option(help="how many actors, topics and sources to list, 1 to 1000")] = 10,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Top actors, topics and sources, and a per-day timeline, for a query."""
     settings = settings_or_exit()
@@ -170,35 +245,44 @@ def stats_cmd(
         result = stats(es_or_exit(settings), settings, SearchRequest(query, since=since), top)
     except QueryError as exc:
         fail(str(exc), 2)
-    out.print(f"{result['total']} articles match {query!r}")
+    if as_json:
+        _json(result)
+        return
+    out.print(plain(f"{result['total']} articles match {query!r}"))
     for name in ("actors", "topics", "sources", "per_day"):
         table = Table(title=name.replace("_", " "))
         table.add_column(name)
         table.add_column("articles", justify="right")
         for key, n in result[name]:
-            table.add_row(str(key), str(n))
+            table.add_row(plain(key), str(n))
         out.print(table)
 
 
 @app.command()
 def alerts(
     rule: Annotated[str | None, typer.Option(help="only this rule's alerts")] = None,
-    size: int = 50,
+    state: Annotated[str | None, typer.Option(help=f"only alerts in this delivery state: {', '.join(ALERT_STATES)}")] = None,
+    size: Annotated[int, typer.Option(help="how many, newest first (1 to 10,000)")] = 50,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """List alerts, newest first, with what matched and how long it took."""
+    """List alerts, newest first, with what matched, how long it took and its delivery state."""
     settings = settings_or_exit()
-    found = list_alerts(es_or_exit(settings), settings, rule, size)
+    try:
+        found = list_alerts(es_or_exit(settings), settings, rule, size, state)
+    except QueryError as exc:
+        fail(str(exc), 2)
     if as_json:
-        out.print_json(json.dumps(found, ensure_ascii=False))
+        _json(found)
         return
-    table = Table(title=f"{len(found)} alerts", show_lines=True)
+    table = Table(title=plain(f"{len(found)} alerts" + (f" ({state})" if state else "")), show_lines=True)
     for col in ("alerted", "rule", "title", "matched", "delay: fetched → alert", "published → alert", "delivery"):
         table.add_column(col)
     for a in found:
         matched = ", ".join(f"{m['term']} ({m['kind']})" for m in a["matched"])
-        table.add_row(a["alerted_at"][:19], a["rule_id"], a.get("title", ""), matched, _duration(a.get("delay_from_ingestion_s")),
-                      _duration(a.get("delay_from_publication_s")), a.get("delivery", {}).get("status", ""))  # fmt: skip
+        delivery = a.get("delivery", {})
+        status = delivery.get("status", "") + (f": {delivery['last_error']}" if delivery.get("last_error") else "")
+        table.add_row(plain(a["alerted_at"][:19]), plain(a["rule_id"]), plain(a.get("title")), plain(matched),
+                      _duration(a.get("delay_from_ingestion_s")), _duration(a.get("delay_from_publication_s")), plain(status))  # fmt: skip
     out.print(table)
 
 
@@ -244,33 +328,41 @@ def tag(
 
 @app.command()
 def feeds(
-    feeds_file: FeedsOpt = None,
+    feeds_file: Annotated[Path | None, typer.Option("--feeds", help="only the feeds of this list (YAML or OPML)")] = None,
     export: Annotated[str | None, typer.Option(help="print the feed list as opml or yaml instead (e.g. to convert OPML to YAML)")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Each feed's health: last success, last error and its class, failures in a row, next poll."""
-    from newswatch.flows import feed_state
+    """Each feed's health: last success, error class and last error, failures in a row, next poll. Shows the
+    configured list and every other feed with a health record, or with --feeds only that list."""
     from newswatch.flows.feedlist import FeedListError, load_feeds, write_opml, write_yaml
+    from newswatch.query.feeds import feed_health
 
     settings = settings_or_exit(feeds_file=feeds_file)
     try:
         listed = load_feeds(settings.feeds_file)
     except FeedListError as exc:
-        fail(str(exc))
+        if export or feeds_file:
+            fail(str(exc))
+        warn(f"{exc}; showing the feeds with a health record")
+        listed = []
     if export:
         writers = {"opml": write_opml, "yaml": write_yaml}
         if export not in writers:
             fail(f"--export {export!r}: use opml or yaml", 2)
         sys.stdout.write(writers[export](listed) + "\n")
         return
-    states = feed_state.load_states(es_or_exit(settings), settings, listed)
-    table = Table(title=f"{len(listed)} feeds")
-    for col in ("feed", "last success", "failures", "last error", "next due"):
+    rows = feed_health(es_or_exit(settings), settings, listed, only_listed=feeds_file is not None)
+    if as_json:
+        _json(rows)
+        return
+    table = Table(title=plain(f"{len(rows)} feeds"))
+    for col in ("feed", "status", "last success", "failures", "error class", "last error", "next due"):
         table.add_column(col)
-    for f in listed:
-        s = states.get(f.id, {})
-        error = f"[{s.get('last_error_class')}] {s.get('last_error')}" if s.get("consecutive_failures") else ""
-        table.add_row(f.name or f.url, (s.get("last_success_at") or "never")[:19], str(s.get("consecutive_failures", 0)), error,
-                      (s.get("next_due_at") or "now")[:19])  # fmt: skip
+    for r in rows:
+        feed = r["name"] or r["url"]
+        table.add_row(plain(feed if r["listed"] else f"{feed} (not in the list)"), plain(r["status"]),
+                      plain((r["last_success_at"] or "never")[:19]), str(r["consecutive_failures"]), plain(r["last_error_class"]),
+                      plain((r["last_error"] or "").strip()), plain((r["next_due_at"] or "now")[:19]))  # fmt: skip
     out.print(table)
 
 
@@ -293,26 +385,27 @@ def replay(
         raise typer.Exit(1)
 
 
-watch_app = typer.Typer(help="Manage watchlist rules (the file in setting watchlist_file).", no_args_is_help=True)
+watch_app = typer.Typer(
+    help="Manage watchlist rules: runs read setting watchlist_file plus your own file (setting user_watchlist_file), "
+    "where `watch add` writes.",
+    no_args_is_help=True,
+)
 app.add_typer(watch_app, name="watch")
+EditOpt = Annotated[Path | None, typer.Option("--watchlist", help="the file to edit; default: setting user_watchlist_file")]
 
 
 @watch_app.command("list")
 def watch_list(watchlist: WatchOpt = None) -> None:
-    """The rules, with what each watches."""
-    from newswatch.pipelines.watchlist import WatchlistError, load_watchlist
-
+    """The rules, with what each watches; every rule is checked, and the first problem is reported."""
     settings = settings_or_exit(watchlist_file=watchlist)
-    try:
-        rules = load_watchlist(settings.watchlist_file)
-    except WatchlistError as exc:
-        fail(str(exc))
-    table = Table(title=f"{len(rules)} rules in {settings.watchlist_file}")
+    rules = rules_or_exit(settings)
+    files = ", ".join(str(p) for p in settings.watchlist_files)
+    table = Table(title=plain(f"{len(rules)} rules in {files}"))
     for col in ("id", "name", "entities", "keywords / phrases", "mode", "deliver"):
         table.add_column(col)
     for r in rules:
-        table.add_row(r.id, r.name, ", ".join(e.name for e in r.entities), ", ".join((*r.keywords, *r.phrases)), r.mode,
-                      ", ".join(next(iter(t)) for t in r.deliver))  # fmt: skip
+        table.add_row(plain(r.id), plain(r.name), plain(", ".join(e.name for e in r.entities)), plain(", ".join((*r.keywords, *r.phrases))),
+                      plain(r.mode), plain(", ".join(next(iter(t)) for t in r.deliver)))  # fmt: skip
     out.print(table)
 
 
@@ -324,14 +417,14 @@ def watch_add(
     keyword: Annotated[list[str] | None, typer.Option("--keyword")] = None,
     phrase: Annotated[list[str] | None, typer.Option("--phrase")] = None,
     mode: Annotated[str, typer.Option(help="any or all")] = "any",
-    webhook: Annotated[str | None, typer.Option(help="deliver to this URL (signed when --secret-env is given)")] = None,
-    secret_env: Annotated[str | None, typer.Option(help="environment variable holding the webhook secret")] = None,
+    webhook: Annotated[str | None, typer.Option(help="deliver to this http(s) URL (signed when --secret-env is given)")] = None,
+    secret_env: Annotated[str | None, typer.Option(help="environment variable holding the webhook secret (must be set)")] = None,
     jsonl: Annotated[str | None, typer.Option(help="append alerts to this file")] = None,
-    watchlist: WatchOpt = None,
+    watchlist: EditOpt = None,
 ) -> None:
-    """Add a rule; it takes effect on the next run."""
+    """Add a rule to your watchlist (its comments are kept); it takes effect on the next run."""
     from newswatch.pipelines.watchlist import WatchlistError
-    from newswatch.query.watchlists import add_rule
+    from newswatch.query.watchlists import add_rule, editable_file
 
     settings = settings_or_exit(watchlist_file=watchlist)
     rule: dict = {"id": rule_id, "name": name or rule_id, "mode": mode}
@@ -342,31 +435,33 @@ def watch_add(
     if phrase:
         rule["phrases"] = phrase
     deliver = []
-    if webhook:
-        deliver.append({"webhook": webhook, **({"secret_env": secret_env} if secret_env else {})})
+    if webhook or secret_env:
+        deliver.append({k: v for k, v in (("webhook", webhook), ("secret_env", secret_env)) if v})
     if jsonl:
         deliver.append({"jsonl": jsonl})
     if deliver:
         rule["deliver"] = deliver
     try:
-        add_rule(settings.watchlist_file, rule)
+        path = editable_file(settings, watchlist)
+        add_rule(path, rule, settings)
     except WatchlistError as exc:
         fail(str(exc))
-    out.print(f"added rule {rule_id} to {settings.watchlist_file}")
+    out.print(plain(f"added rule {rule_id} to {path}"))
 
 
 @watch_app.command("remove")
-def watch_remove(rule_id: str, watchlist: WatchOpt = None) -> None:
-    """Remove a rule; alerts it raised stay in the index."""
+def watch_remove(rule_id: str, watchlist: EditOpt = None) -> None:
+    """Remove a rule from your watchlist; alerts it raised stay in the index."""
     from newswatch.pipelines.watchlist import WatchlistError
-    from newswatch.query.watchlists import remove_rule
+    from newswatch.query.watchlists import editable_file, remove_rule
 
     settings = settings_or_exit(watchlist_file=watchlist)
     try:
-        remove_rule(settings.watchlist_file, rule_id)
+        path = editable_file(settings, watchlist)
+        remove_rule(path, rule_id, settings)
     except WatchlistError as exc:
         fail(str(exc))
-    out.print(f"removed rule {rule_id} from {settings.watchlist_file}")
+    out.print(plain(f"removed rule {rule_id} from {path}"))
 
 
 @watch_app.command("test")
@@ -381,14 +476,56 @@ def watch_test(rule_id: str, watchlist: WatchOpt = None, as_json: Annotated[bool
     except WatchlistError as exc:
         fail(str(exc))
     if as_json:
-        out.print_json(json.dumps([{"id": a["id"], "title": a["title"], "url": a["url"], "terms": t} for a, t in found]))
+        _json([{"id": a["id"], "title": a["title"], "url": a["url"], "terms": t} for a, t in found])
         return
-    table = Table(title=f"rule {rule_id} would match {len(found)} indexed articles")
+    table = Table(title=plain(f"rule {rule_id} would match {len(found)} indexed articles"))
     for col in ("published", "source", "title", "matched"):
         table.add_column(col)
     for a, terms in found:
-        table.add_row((a.get("published_at") or "")[:16], a.get("source", ""), a.get("title", ""), ", ".join(terms))
+        table.add_row(plain((a.get("published_at") or "")[:16]), plain(a.get("source")), plain(a.get("title")), plain(", ".join(terms)))
     out.print(table)
+
+
+@watch_app.command("backfill")
+def watch_backfill(
+    rule_id: str,
+    since: Annotated[str, typer.Option(help="articles published since: 30d, 12h, 2w or a date like 2020-09-01")] = "30d",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="only list the alerts it would raise")] = False,
+    watchlist: WatchOpt = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Raise (and deliver) the alerts a rule would have raised on articles already indexed, once per story;
+    running it again, or a later run seeing the same story, raises nothing twice."""
+    from newswatch.pipelines.watchlist import WatchlistError
+    from newswatch.query.backfill import plan_backfill, run_backfill
+
+    settings = settings_or_exit(watchlist_file=watchlist)
+    es = es_or_exit(settings)
+    if not dry_run:
+        rules_or_exit(settings)
+    try:
+        done = plan_backfill(es, settings, rule_id, since) if dry_run else run_backfill(es, settings, rule_id, since)
+    except (WatchlistError, QueryError) as exc:
+        fail(str(exc), 2)
+    summary = {"rule": rule_id, "since": since, "articles_checked": done.articles_checked, "stories": len(done.alerts),
+               "new_alerts": len(done.new), "alerts_raised": done.created, "delivered": done.delivered,
+               "deliveries_failed": done.deliveries_failed, "dry_run": dry_run}  # fmt: skip
+    if as_json:
+        _json({**summary, "alerts": done.alerts})
+        return
+    table = Table(title=plain(f"rule {rule_id}: {len(done.alerts)} stories matched since {since}"))
+    for col in ("published", "source", "title", "matched", "alert"):
+        table.add_column(col)
+    for a in done.alerts:
+        table.add_row(plain((a.get("published_at") or "")[:16]), plain(a.get("source")), plain(a.get("title")),
+                      plain(", ".join(m["term"] for m in a["matched"])), plain("already raised" if a["exists"] else "new"))  # fmt: skip
+    out.print(table)
+    if dry_run:
+        out.print(plain(f"dry run: would raise {len(done.new)} new alerts ({len(done.alerts) - len(done.new)} already raised)"))
+    else:
+        out.print(
+            plain(f"raised {done.created} alerts; delivered {done.delivered}, failed {done.deliveries_failed} (due alerts of every rule)")
+        )
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
 from elasticsearch import BadRequestError, Elasticsearch
@@ -32,14 +33,69 @@ class SearchRequest:
     size: int = 10
 
 
+MAX_PAGE_SIZE = 100  # hits per page of a search
+MAX_TOP = 1_000  # buckets per list in stats
+ALERT_STATES = ("pending", "delivered", "failed")
+OPERATORS = {"AND": "", "&&": "", "OR": "|", "||": "|", "NOT": "-", "!": "-"}
+_TOKEN = re.compile(r'"[^"]*"?|[()]|[^\s()"]+')
+
+
 def date_bound(value: str, flag: str) -> str:
-    """'7d', '12h', '2w' -> Elasticsearch date math; ISO dates pass through."""
+    """'7d', '12h', '2w' -> Elasticsearch date math; a real ISO date or date-time passes through, normalised."""
     value = value.strip()
     if m := _RELATIVE.match(value):
         return f"now-{m.group(1)}{m.group(2)}"
-    if re.match(r"^\d{4}-\d{2}-\d{2}", value):
-        return value
-    raise QueryError(f"{flag} {value!r}: use a relative age like 7d, 12h, 2w, or a date like 2020-09-13")
+    try:
+        return date.fromisoformat(value).isoformat() if len(value) == 10 else datetime.fromisoformat(value).isoformat()
+    except ValueError:
+        raise QueryError(f"{flag} {value!r}: use a relative age like 7d, 12h, 2w, or a date like 2020-09-13") from None
+
+
+def check_range(since: str | None, until: str | None) -> None:
+    """Both bounds valid, and in order when both are dates."""
+    bounds = [date_bound(v, flag) if v else None for v, flag in ((since, "--since"), (until, "--until"))]
+    if all(b and not b.startswith("now") for b in bounds) and _as_utc(bounds[0]) > _as_utc(bounds[1]):
+        raise QueryError(f"--since {since} is after --until {until}")
+
+
+def _as_utc(iso: str) -> datetime:
+    moment = datetime.fromisoformat(iso)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def check_search(req: SearchRequest, settings: Settings) -> None:
+    """Reject what Elasticsearch would refuse, or silently get wrong, with the bound that applies."""
+    if req.page < 1:
+        raise QueryError(f"--page {req.page}: pages start at 1")
+    if not 1 <= req.size <= MAX_PAGE_SIZE:
+        raise QueryError(f"--size {req.size}: use 1 to {MAX_PAGE_SIZE}")
+    if req.page * req.size > settings.es_max_result_window:
+        deepest = settings.es_max_result_window // req.size
+        raise QueryError(f"--page {req.page}: with --size {req.size} pages go up to {deepest}; narrow the search with filters instead")
+    if req.sort not in ("relevance", "newest"):
+        raise QueryError(f"--sort {req.sort!r}: use relevance or newest")
+    check_range(req.since, req.until)
+
+
+def simple_query(query: str) -> str:
+    """The query in simple_query_string syntax: AND, OR and NOT (upper case, as users type them) become
+    the operators it knows (all words required, ``|``, ``-``). Anything else, quoted phrases included, is kept."""
+    tokens = _TOKEN.findall(query)
+    if not any(t in OPERATORS for t in tokens):
+        return query
+    out: list[str] = []
+    negate = False
+    for token in tokens:
+        if token in OPERATORS:
+            if OPERATORS[token] == "|" and out and out[-1] != "|":
+                out.append("|")
+            negate = negate or OPERATORS[token] == "-"
+            continue
+        out.append(f"-{token}" if negate and token != ")" else token)
+        negate = False
+    while out and out[-1] == "|":
+        out.pop()
+    return " ".join(out)
 
 
 def build_query(req: SearchRequest) -> dict[str, Any]:
@@ -59,19 +115,17 @@ def build_query(req: SearchRequest) -> dict[str, Any]:
         if req.until:
             rng["lte"] = date_bound(req.until, "--until")
         filters.append({"range": {"published_at": rng}})
+    text = simple_query(req.query)
     must = (
-        [{"simple_query_string": {"query": req.query, "fields": ["title^3", "text", "actors.name.text^2"], "default_operator": "and"}}]
-        if req.query.strip()
+        [{"simple_query_string": {"query": text, "fields": ["title^3", "text", "actors.name.text^2"], "default_operator": "and"}}]
+        if text.strip()
         else [{"match_all": {}}]
     )
     return {"bool": {"must": must, "filter": filters}}
 
 
 def search(es: Elasticsearch, settings: Settings, req: SearchRequest) -> dict[str, Any]:
-    if req.page < 1 or not 1 <= req.size <= 100:
-        raise QueryError("--page must be 1 or more and --size between 1 and 100")
-    if req.sort not in ("relevance", "newest"):
-        raise QueryError(f"--sort {req.sort!r}: use relevance or newest")
+    check_search(req, settings)
     sort = (
         [{"published_at": {"order": "desc", "missing": "_last"}}, "_score"]
         if req.sort == "newest"
@@ -102,7 +156,10 @@ def search(es: Elasticsearch, settings: Settings, req: SearchRequest) -> dict[st
         hits.append(
             {**doc, "score": h.get("_score"), "title_highlight": (hl.get("title") or [doc.get("title", "")])[0], "snippet": snippet}
         )
-    return {"total": resp["hits"]["total"]["value"], "page": req.page, "size": req.size, "hits": hits}
+    result = {"total": resp["hits"]["total"]["value"], "page": req.page, "size": req.size, "hits": hits}
+    if (run_as := simple_query(req.query)) != req.query:
+        result["query_as_run"] = run_as
+    return result
 
 
 def _reason(exc: BadRequestError) -> str:
@@ -113,14 +170,25 @@ def _reason(exc: BadRequestError) -> str:
         return str(exc.message)
 
 
-def list_alerts(es: Elasticsearch, settings: Settings, rule: str | None = None, size: int = 50) -> list[dict]:
-    query = {"term": {"rule_id": rule}} if rule else {"match_all": {}}
-    resp = es.search(index=settings.alerts_index, query=query, sort=[{"alerted_at": "desc"}], size=size)
-    return [h["_source"] for h in resp["hits"]["hits"]]
+def list_alerts(es: Elasticsearch, settings: Settings, rule: str | None = None, size: int = 50, state: str | None = None) -> list[dict]:
+    """Alerts, newest first; only one rule's, or only those in one delivery state, when asked."""
+    if not 1 <= size <= settings.es_max_result_window:
+        raise QueryError(f"--size {size}: use 1 to {settings.es_max_result_window}")
+    if state is not None and state not in ALERT_STATES:
+        raise QueryError(f"--state {state!r}: use {', '.join(ALERT_STATES)}")
+    filters = [{"term": {"rule_id": rule}}] if rule else []
+    filters += [{"term": {"delivery.status": state}}] if state else []
+    resp = es.options(ignore_status=404).search(
+        index=settings.alerts_index, query={"bool": {"filter": filters}}, sort=[{"alerted_at": "desc"}], size=size
+    )
+    return [h["_source"] for h in resp.get("hits", {}).get("hits", [])]
 
 
 def stats(es: Elasticsearch, settings: Settings, req: SearchRequest, top: int = 10) -> dict[str, Any]:
     """Top actors, topics and sources, and a per-day timeline, for the articles a query finds."""
+    if not 1 <= top <= MAX_TOP:
+        raise QueryError(f"--top {top}: use 1 to {MAX_TOP}")
+    check_range(req.since, req.until)
     try:
         resp = es.search(
             index=settings.articles_alias,
