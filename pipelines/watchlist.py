@@ -106,7 +106,8 @@ def _schema_problem(data: dict, error: jsonschema.ValidationError) -> str:
     field_name = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in where[2:]).lstrip(".")
     if error.validator == "anyOf" and not field_name:
         return f"rule {name}: needs at least one of {', '.join(TERM_FIELDS)}"
-    return f"rule {name}, field {field_name or '(rule)'}: {error.message}"
+    message = "must not be blank" if error.validator == "pattern" and error.validator_value == "\\S" else error.message
+    return f"rule {name}, field {field_name or '(rule)'}: {message}"
 
 
 def _check_targets(rule: dict, where: str) -> None:

@@ -74,7 +74,7 @@ def test_alert_id_is_per_rule_and_cluster_and_has_snippets():
 def test_watchlist_errors_name_the_file_and_rule(tmp_path: Path):
     bad = tmp_path / "w.yaml"
     bad.write_text("rules:\n  - id: Bad Id\n    keywords: [x]\n")
-    with pytest.raises(WatchlistError, match=r"w.yaml: at rules/0/id"):
+    with pytest.raises(WatchlistError, match=r"w.yaml: rule .Bad Id., field id: "):
         load_watchlist(bad)
 
 

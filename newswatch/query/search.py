@@ -78,24 +78,58 @@ def check_search(req: SearchRequest, settings: Settings) -> None:
 
 
 def simple_query(query: str) -> str:
-    """The query in simple_query_string syntax: AND, OR and NOT (upper case, as users type them) become
-    the operators it knows (all words required, ``|``, ``-``). Anything else, quoted phrases included, is kept."""
+    """The query in simple_query_string syntax, with AND, OR and NOT (upper case, as users type them)
+    turned into the operators it knows: all words required, ``|``, ``-``. AND binds tighter than OR, as
+    users expect (``a b OR c`` is ``(a b) | c``; the raw syntax alone reads left to right). A query
+    without these words is passed on unchanged; quoted phrases are never touched."""
     tokens = _TOKEN.findall(query)
     if not any(t in OPERATORS for t in tokens):
         return query
+    return _render(_tree(_translate(tokens)))
+
+
+def _translate(tokens: list[str]) -> list[str]:
     out: list[str] = []
     negate = False
     for token in tokens:
-        if token in OPERATORS:
-            if OPERATORS[token] == "|" and out and out[-1] != "|":
+        op = OPERATORS.get(token)
+        if op is not None:
+            negate = negate or op == "-"
+            if op == "|":
                 out.append("|")
-            negate = negate or OPERATORS[token] == "-"
             continue
         out.append(f"-{token}" if negate and token != ")" else token)
         negate = False
-    while out and out[-1] == "|":
-        out.pop()
-    return " ".join(out)
+    return out
+
+
+def _tree(tokens: list[str]) -> list:
+    """Nested lists for parentheses; a group is (sign, items). Unbalanced brackets are forgiven."""
+    stack: list[list] = [[]]
+    for token in tokens:
+        if token in ("(", "-("):
+            group: list = []
+            stack[-1].append((token[:-1], group))
+            stack.append(group)
+        elif token == ")":
+            if len(stack) > 1:
+                stack.pop()
+        else:
+            stack[-1].append(token)
+    return stack[0]
+
+
+def _render(items: list) -> str:
+    alternatives: list[list[str]] = [[]]
+    for item in items:
+        if item == "|":
+            alternatives.append([])
+        else:
+            alternatives[-1].append(item if isinstance(item, str) else f"{item[0]}({_render(item[1])})")
+    alternatives = [a for a in alternatives if a]
+    if len(alternatives) == 1:
+        return " ".join(alternatives[0])
+    return " | ".join(a[0] if len(a) == 1 else f"({' '.join(a)})" for a in alternatives)
 
 
 def build_query(req: SearchRequest) -> dict[str, Any]:
