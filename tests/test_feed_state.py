@@ -1,7 +1,11 @@
 """Feed state: intervals adapt to how often a feed changes; failures back off by class; nothing is dropped."""
 
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
 from newswatch.flows.feed_state import adapt_interval, is_due, new_items, next_state
-from newswatch.flows.feedlist import Feed
+from newswatch.flows.feedlist import Feed, FeedListError, load_feeds
 from newswatch.flows.poll import FeedResult, Validators
 from newswatch.settings import Settings
 
@@ -38,3 +42,29 @@ def test_a_failing_feed_is_never_dropped_only_backed_off():
 
 def test_a_feed_never_polled_is_due():
     assert is_due(None) and is_due({}) and not is_due(next_state(ok("a"), None, SETTINGS, 1))
+
+
+def test_a_feed_that_must_be_fresh_is_never_left_longer_than_its_max_interval():
+    fresh = Feed("https://example.com/breaking.xml", max_interval_s=120)
+    start = datetime(2026, 11, 26, tzinfo=UTC)
+    state = None
+    for poll in range(10):  # nothing new, poll after poll: a normal feed would drift to poll_max_interval_s
+        now = start + timedelta(minutes=poll)
+        state = next_state(FeedResult(fresh, "not_modified", validators=Validators("e", "m", "h")), state, SETTINGS, 0, now)
+        assert state["interval_s"] <= 120
+        assert datetime.fromisoformat(state["next_due_at"]) <= now + timedelta(seconds=120)
+    failing = FeedResult(fresh, "failed", error="HTTP 503", error_kind="server_error", http_status=503)
+    for _ in range(5):
+        state = next_state(failing, state, SETTINGS, 0, now)
+    assert datetime.fromisoformat(state["next_due_at"]) <= now + timedelta(seconds=120)
+
+
+def test_a_feed_list_sets_a_max_interval_for_all_its_feeds_and_a_feed_its_own(tmp_path):
+    path = tmp_path / "feeds.yaml"
+    path.write_text(
+        "max_interval_s: 300\nfeeds:\n  - {url: 'https://example.com/a.xml'}\n  - {url: 'https://example.com/b.xml', max_interval_s: 60}\n"
+    )
+    assert [f.max_interval_s for f in load_feeds(path)] == [300, 60]
+    path.write_text("feeds:\n  - {url: 'https://example.com/a.xml', max_interval_s: 5}\n")
+    with pytest.raises(FeedListError, match="max_interval_s"):
+        load_feeds(path)

@@ -147,6 +147,10 @@ def print_report(report: dict) -> None:
         if key in report:  # a count the flow does not report is left out, not shown as 0
             table.add_row(key.replace("_", " "), str(report[key]))
     out.print(table)
+    if report.get("alerts_pending"):
+        out.print(
+            plain(f"{report['alerts_pending']} alerts wait: {report.get('pending_reason') or 'see newswatch alerts --state pending'}")
+        )
     for e in report["errors"]:
         err.print(Text.assemble(("error:", "red"), " ", plain(e)))
 
