@@ -498,8 +498,10 @@ def watch_backfill(
     watchlist: WatchOpt = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Raise (and deliver) the alerts a rule would have raised on articles already indexed, once per story;
-    running it again, or a later run seeing the same story, raises nothing twice."""
+    """Raise (and deliver) the alerts a rule would have raised on articles already indexed, once per story.
+
+    Running it again, or a later run seeing the same story, raises nothing twice."""
+    from newswatch.flows.delivery import deliver_pending
     from newswatch.pipelines.watchlist import WatchlistError
     from newswatch.query.backfill import plan_backfill, run_backfill
 
@@ -511,13 +513,14 @@ def watch_backfill(
         done = plan_backfill(es, settings, rule_id, since) if dry_run else run_backfill(es, settings, rule_id, since)
     except (WatchlistError, QueryError) as exc:
         fail(str(exc), 2)
+    delivery = deliver_pending(es, settings) if done.created else None  # as a run does: every due alert
     summary = {"rule": rule_id, "since": since, "articles_checked": done.articles_checked, "stories": len(done.alerts),
-               "new_alerts": len(done.new), "alerts_raised": done.created, "delivered": done.delivered,
-               "deliveries_failed": done.deliveries_failed, "dry_run": dry_run}  # fmt: skip
+               "new_alerts": len(done.new), "alerts_raised": done.created, "delivered": delivery.delivered if delivery else 0,
+               "deliveries_failed": delivery.failed if delivery else 0, "dry_run": dry_run}  # fmt: skip
     if as_json:
         _json({**summary, "alerts": done.alerts})
         return
-    table = Table(title=plain(f"rule {rule_id}: {len(done.alerts)} stories matched since {since}"))
+    table = Table(title=plain(f"rule {rule_id}: stories matched since {since}: {len(done.alerts)}"))
     for col in ("published", "source", "title", "matched", "alert"):
         table.add_column(col)
     for a in done.alerts:
@@ -525,7 +528,7 @@ def watch_backfill(
                       plain(", ".join(m["term"] for m in a["matched"])), plain("already raised" if a["exists"] else "new"))  # fmt: skip
     out.print(table)
     if dry_run:
-        out.print(plain(f"dry run: would raise {len(done.new)} new alerts ({len(done.alerts) - len(done.new)} already raised)"))
+        out.print(plain(f"dry run: new alerts it would raise: {len(done.new)}; already raised: {len(done.alerts) - len(done.new)}"))
     else:
         out.print(
             plain(f"raised {done.created} alerts; delivered {done.delivered}, failed {done.deliveries_failed} (due alerts of every rule)")

@@ -2,7 +2,8 @@
 
 An alert's id is (rule, story cluster), exactly as the pipeline makes it, and alerts are created,
 never overwritten: a backfill run twice, or a later run that sees another copy of the same story,
-adds nothing. Delivery is the ordinary one (retries, throttles, digests), so nothing is sent twice.
+adds nothing. The alerts are raised pending; delivery is the flows' (the CLI runs it right after, as a
+run would), with its retries, throttles and digests, so nothing is sent twice.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from dataclasses import dataclass, field
 
 from elasticsearch import Elasticsearch, helpers
 
-from newswatch.flows.delivery import deliver_pending
 from newswatch.pipelines.match import WatchlistMatcher, build_alert
 from newswatch.pipelines.sink import bulk_create
 from newswatch.query.search import date_bound
@@ -27,8 +27,6 @@ class Backfill:
     articles_checked: int = 0
     alerts: list[dict] = field(default_factory=list)  # one per story cluster, each with "exists"
     created: int = 0
-    delivered: int = 0
-    deliveries_failed: int = 0
 
     @property
     def new(self) -> list[dict]:
@@ -53,15 +51,12 @@ def plan_backfill(es: Elasticsearch, settings: Settings, rule_id: str, since: st
     return plan
 
 
-def run_backfill(es: Elasticsearch, settings: Settings, rule_id: str, since: str = "30d", deliver: bool = True) -> Backfill:
-    """Create the planned alerts that are new, then deliver what is due."""
+def run_backfill(es: Elasticsearch, settings: Settings, rule_id: str, since: str = "30d") -> Backfill:
+    """Create the planned alerts that are new (pending delivery); one already raised is left as it is."""
     plan = plan_backfill(es, settings, rule_id, since)
     ensure_indices(es, settings)
     docs = [{k: v for k, v in a.items() if k != "exists"} for a in plan.new]
     plan.created = bulk_create(es, settings.alerts_index, docs, settings)["created"]
-    if deliver and plan.created:
-        report = deliver_pending(es, settings)
-        plan.delivered, plan.deliveries_failed = report.delivered, report.failed
     return plan
 
 

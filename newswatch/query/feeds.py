@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Protocol
+
 from elasticsearch import Elasticsearch, NotFoundError
 
-from newswatch.flows import feed_state
-from newswatch.flows.feedlist import Feed
 from newswatch.settings import Settings
 
 HEALTH_FIELDS = ("last_polled_at", "last_success_at", "consecutive_failures", "last_error_class", "last_error", "last_status",
                  "interval_s", "next_due_at")  # fmt: skip
 
 
-def feed_health(es: Elasticsearch, settings: Settings, listed: list[Feed], only_listed: bool) -> list[dict]:
+class ListedFeed(Protocol):
+    """What a feed list entry must tell (flows.feedlist.Feed does)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def name(self) -> str | None: ...
+
+    @property
+    def url(self) -> str: ...
+
+
+def feed_health(es: Elasticsearch, settings: Settings, listed: Sequence[ListedFeed], only_listed: bool) -> list[dict]:
     """The listed feeds and, unless ``only_listed``, every other feed that has a health record (it was
     polled from another list, or has left the list since); a feed never polled has no health yet."""
     states = _states(es, settings, listed, only_listed)
@@ -21,12 +35,11 @@ def feed_health(es: Elasticsearch, settings: Settings, listed: list[Feed], only_
     return rows
 
 
-def _states(es: Elasticsearch, settings: Settings, listed: list[Feed], only_listed: bool) -> dict[str, dict]:
+def _states(es: Elasticsearch, settings: Settings, listed: Sequence[ListedFeed], only_listed: bool) -> dict[str, dict]:
+    """Feed id -> its state document (without the seen-entry keys): the listed feeds', or every one."""
+    wanted = {"ids": {"values": [f.id for f in listed]}} if only_listed else {"match_all": {}}
     try:
-        if only_listed:
-            return feed_state.load_states(es, settings, listed)
-        resp = es.search(index=settings.feeds_index, query={"match_all": {}}, size=settings.es_max_result_window,
-                         source_excludes=["seen"])  # fmt: skip
+        resp = es.search(index=settings.feeds_index, query=wanted, size=settings.es_max_result_window, source_excludes=["seen"])
     except NotFoundError:  # nothing polled yet: no feed-state index
         return {}
     return {h["_id"]: h["_source"] for h in resp["hits"]["hits"]}
