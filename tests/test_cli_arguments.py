@@ -7,7 +7,6 @@ import pytest
 from typer.testing import CliRunner
 
 from newswatch.interfaces.cli import app
-from tests.conftest import ES_URL
 
 BAD_ARGUMENTS = [
     (
@@ -33,10 +32,10 @@ BAD_ARGUMENTS = [
 ]
 
 
-@pytest.mark.integration
 @pytest.mark.parametrize(("args", "line"), BAD_ARGUMENTS, ids=lambda v: " ".join(v) if isinstance(v, list) else "")
-def test_an_argument_out_of_bounds_is_one_line_naming_the_bound(es_available, args, line):
-    result = CliRunner().invoke(app, args, env={"NEWSWATCH_ES_URL": ES_URL, "NEWSWATCH_INDEX_PREFIX": "nwtest-args-none"})
+def test_an_argument_out_of_bounds_is_one_line_naming_the_bound(args, line):
+    # checked before anything is asked of Elasticsearch: the address given has no server
+    result = CliRunner().invoke(app, args, env={"NEWSWATCH_ES_URL": "http://127.0.0.1:9"})
     assert result.exit_code == 2, result.output
     assert result.stderr.splitlines() == [line]
     assert result.stdout == ""

@@ -16,7 +16,18 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from newswatch.query.search import ALERT_STATES, HIGHLIGHT, QueryError, SearchRequest, list_alerts, search, stats
+from newswatch.query.search import (
+    ALERT_STATES,
+    HIGHLIGHT,
+    QueryError,
+    SearchRequest,
+    check_alerts,
+    check_search,
+    check_stats,
+    list_alerts,
+    search,
+    stats,
+)
 from newswatch.settings import Settings, load_settings
 from newswatch.store import StoreUnavailable, check_available, connect
 
@@ -213,6 +224,7 @@ def search_cmd(
         query, tuple(actor or ()), tuple(topic or ()), tuple(source or ()), tuple(lang or ()), since, until, sort, page, size
     )
     try:
+        check_search(req, settings)  # before connecting: a bad argument is the user's to fix first
         result = search(es_or_exit(settings), settings, req)
     except QueryError as exc:
         fail(str(exc), 2)
@@ -245,8 +257,10 @@ def stats_cmd(
 ) -> None:
     """Top actors, topics and sources, and a per-day timeline, for a query."""
     settings = settings_or_exit()
+    req = SearchRequest(query, since=since)
     try:
-        result = stats(es_or_exit(settings), settings, SearchRequest(query, since=since), top)
+        check_stats(req, top)
+        result = stats(es_or_exit(settings), settings, req, top)
     except QueryError as exc:
         fail(str(exc), 2)
     if as_json:
@@ -272,6 +286,7 @@ def alerts(
     """List alerts, newest first, with what matched, how long it took and its delivery state."""
     settings = settings_or_exit()
     try:
+        check_alerts(settings, size, state)
         found = list_alerts(es_or_exit(settings), settings, rule, size, state)
     except QueryError as exc:
         fail(str(exc), 2)

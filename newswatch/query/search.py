@@ -77,6 +77,19 @@ def check_search(req: SearchRequest, settings: Settings) -> None:
     check_range(req.since, req.until)
 
 
+def check_stats(req: SearchRequest, top: int) -> None:
+    if not 1 <= top <= MAX_TOP:
+        raise QueryError(f"--top {top}: use 1 to {MAX_TOP}")
+    check_range(req.since, req.until)
+
+
+def check_alerts(settings: Settings, size: int, state: str | None) -> None:
+    if not 1 <= size <= settings.es_max_result_window:
+        raise QueryError(f"--size {size}: use 1 to {settings.es_max_result_window}")
+    if state is not None and state not in ALERT_STATES:
+        raise QueryError(f"--state {state!r}: use {', '.join(ALERT_STATES)}")
+
+
 def simple_query(query: str) -> str:
     """The query in simple_query_string syntax, with AND, OR and NOT (upper case, as users type them)
     turned into the operators it knows: all words required, ``|``, ``-``. AND binds tighter than OR, as
@@ -206,10 +219,7 @@ def _reason(exc: BadRequestError) -> str:
 
 def list_alerts(es: Elasticsearch, settings: Settings, rule: str | None = None, size: int = 50, state: str | None = None) -> list[dict]:
     """Alerts, newest first; only one rule's, or only those in one delivery state, when asked."""
-    if not 1 <= size <= settings.es_max_result_window:
-        raise QueryError(f"--size {size}: use 1 to {settings.es_max_result_window}")
-    if state is not None and state not in ALERT_STATES:
-        raise QueryError(f"--state {state!r}: use {', '.join(ALERT_STATES)}")
+    check_alerts(settings, size, state)
     filters = [{"term": {"rule_id": rule}}] if rule else []
     filters += [{"term": {"delivery.status": state}}] if state else []
     resp = es.options(ignore_status=404).search(
@@ -220,9 +230,7 @@ def list_alerts(es: Elasticsearch, settings: Settings, rule: str | None = None, 
 
 def stats(es: Elasticsearch, settings: Settings, req: SearchRequest, top: int = 10) -> dict[str, Any]:
     """Top actors, topics and sources, and a per-day timeline, for the articles a query finds."""
-    if not 1 <= top <= MAX_TOP:
-        raise QueryError(f"--top {top}: use 1 to {MAX_TOP}")
-    check_range(req.since, req.until)
+    check_stats(req, top)
     try:
         resp = es.search(
             index=settings.articles_alias,
