@@ -57,3 +57,14 @@ def test_a_zero_interval_for_serve_is_refused(tmp_path):
     result = CliRunner().invoke(app, ["serve", "--interval", "0", "--watchlist", str(rules)])
     assert result.exit_code == 2
     assert result.stderr.splitlines() == ["error: --interval 0: use 1 second or more"]
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("args", [["search", "x"], ["stats"], ["watch", "test", "kremlin-watch"], ["watch", "backfill", "kremlin-watch"]])
+def test_asking_before_anything_is_indexed_is_one_line_saying_so(es_settings, args):
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code in (1, 2)
+    assert result.stderr.splitlines() == [
+        f"error: nothing is indexed under {es_settings.articles_alias} yet (setting index_prefix {es_settings.index_prefix!r}): "
+        "run `newswatch run --once` first"
+    ]

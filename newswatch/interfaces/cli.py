@@ -492,7 +492,7 @@ def watch_test(rule_id: str, watchlist: WatchOpt = None, as_json: Annotated[bool
     settings = settings_or_exit(watchlist_file=watchlist)
     try:
         found = rule_would_match(es_or_exit(settings), settings, rule_id)
-    except WatchlistError as exc:
+    except (WatchlistError, QueryError) as exc:
         fail(str(exc))
     if as_json:
         _json([{"id": a["id"], "title": a["title"], "url": a["url"], "terms": t} for a, t in found])

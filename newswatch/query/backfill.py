@@ -14,7 +14,7 @@ from elasticsearch import Elasticsearch, helpers
 
 from newswatch.pipelines.match import WatchlistMatcher, build_alert
 from newswatch.pipelines.sink import bulk_create
-from newswatch.query.search import date_bound
+from newswatch.query.search import date_bound, nothing_indexed
 from newswatch.query.watchlists import candidates_query, find_rule
 from newswatch.settings import Settings
 from newswatch.store import ensure_indices
@@ -40,7 +40,10 @@ def plan_backfill(es: Elasticsearch, settings: Settings, rule_id: str, since: st
     plan = Backfill(rule_id, since)
     matcher = WatchlistMatcher([rule])
     by_id: dict[str, dict] = {}
-    for hit in helpers.scan(es, index=settings.articles_alias, query={"query": _query(rule, since)}, size=500,
+    query = _query(rule, since)
+    if not es.indices.exists_alias(name=settings.articles_alias):
+        raise nothing_indexed(settings)
+    for hit in helpers.scan(es, index=settings.articles_alias, query={"query": query}, size=500,
                             source_excludes=["minhash", "minhash_bands"], preserve_order=False):  # fmt: skip
         plan.articles_checked += 1
         for matched_rule, hits in matcher.match(hit["_source"]):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from elasticsearch import BadRequestError, Elasticsearch
+from elasticsearch import BadRequestError, Elasticsearch, NotFoundError
 
 from newswatch.settings import Settings
 
@@ -195,6 +195,8 @@ def search(es: Elasticsearch, settings: Settings, req: SearchRequest) -> dict[st
         )
     except BadRequestError as exc:
         raise QueryError(f"Elasticsearch rejected the query {req.query!r}: {_reason(exc)}") from None
+    except NotFoundError:
+        raise nothing_indexed(settings) from None
     hits = []
     for h in resp["hits"]["hits"]:
         doc = h["_source"]
@@ -207,6 +209,13 @@ def search(es: Elasticsearch, settings: Settings, req: SearchRequest) -> dict[st
     if (run_as := simple_query(req.query)) != req.query:
         result["query_as_run"] = run_as
     return result
+
+
+def nothing_indexed(settings: Settings) -> QueryError:
+    return QueryError(
+        f"nothing is indexed under {settings.articles_alias} yet (setting index_prefix {settings.index_prefix!r}): "
+        "run `newswatch run --once` first"
+    )
 
 
 def _reason(exc: BadRequestError) -> str:
@@ -246,6 +255,8 @@ def stats(es: Elasticsearch, settings: Settings, req: SearchRequest, top: int = 
         )
     except BadRequestError as exc:
         raise QueryError(f"Elasticsearch rejected the query {req.query!r}: {_reason(exc)}") from None
+    except NotFoundError:
+        raise nothing_indexed(settings) from None
     aggs = resp["aggregations"]
     buckets = lambda name: [(b["key"], b["doc_count"]) for b in aggs[name]["buckets"]]  # noqa: E731
     return {

@@ -13,13 +13,14 @@ import os
 import tempfile
 from pathlib import Path
 
-from elasticsearch import Elasticsearch
+from elasticsearch import Elasticsearch, NotFoundError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from newswatch.paths import SEEDS_DIR
 from newswatch.pipelines.match import WatchlistMatcher
 from newswatch.pipelines.watchlist import Rule, WatchlistError, check_delivery_environment, load_rules, load_watchlist, parse_watchlist
+from newswatch.query.search import nothing_indexed
 from newswatch.settings import Settings
 
 NEW_FILE_HEADER = "# Your watchlist rules (newswatch watch add/remove edit this file). Schema: watchlist.schema.json.\n"
@@ -131,7 +132,12 @@ def candidates_query(rule: Rule) -> dict:
 def rule_would_match(es: Elasticsearch, settings: Settings, rule_id: str, size: int = 200) -> list[tuple[dict, list[str]]]:
     """Indexed articles the rule would have matched, with the terms that matched."""
     rule = find_rule(settings, rule_id)
-    resp = es.search(index=settings.articles_alias, query=candidates_query(rule), size=size, source_excludes=["minhash", "minhash_bands"])
+    try:
+        resp = es.search(
+            index=settings.articles_alias, query=candidates_query(rule), size=size, source_excludes=["minhash", "minhash_bands"]
+        )
+    except NotFoundError:
+        raise nothing_indexed(settings) from None
     matcher = WatchlistMatcher([rule])
     found = []
     for hit in resp["hits"]["hits"]:
