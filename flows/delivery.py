@@ -7,18 +7,19 @@ The alert id travels with every delivery, so a receiver can drop the rare repeat
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import json
 import os
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-from elasticsearch import ConflictError, Elasticsearch
+from elasticsearch import Elasticsearch, helpers
 
 from newswatch.settings import Settings
 
@@ -54,7 +55,31 @@ def target_name(target: dict) -> str:
     return f"jsonl {target.get('jsonl')}"
 
 
-def send_webhook(target: dict, alert: dict, timeout_s: float) -> None:
+class Session:
+    """One delivery round's shared means: one HTTP connection pool, and bounded parallelism per target
+    (a URL takes ``per_target`` deliveries at a time, a JSONL file one)."""
+
+    def __init__(self, timeout_s: float, per_target: int = 1) -> None:
+        self.timeout_s, self.per_target = timeout_s, per_target
+        self.http = httpx.Client(timeout=timeout_s, limits=httpx.Limits(max_connections=None, max_keepalive_connections=64))
+        self._lock = threading.Lock()
+        self._gates: dict[str, threading.Semaphore] = {}
+
+    def gate(self, target: dict) -> threading.Semaphore:
+        name = target_name(target)
+        with self._lock:
+            if name not in self._gates:
+                self._gates[name] = threading.Semaphore(1 if "jsonl" in target else self.per_target)
+            return self._gates[name]
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.http.close()
+
+
+def send_webhook(target: dict, alert: dict, session: Session) -> None:
     body = json.dumps(payload(alert), ensure_ascii=False, sort_keys=True).encode("utf-8")
     headers = {"Content-Type": "application/json", ALERT_ID_HEADER: alert["id"]}
     secret_env = target.get("secret_env")
@@ -64,21 +89,21 @@ def send_webhook(target: dict, alert: dict, timeout_s: float) -> None:
             raise DeliveryError(f"{target_name(target)}: the signing secret variable {secret_env} is not set")
         headers[SIGNATURE_HEADER] = sign(body, secret)
     try:
-        resp = httpx.post(target["webhook"], content=body, headers=headers, timeout=timeout_s)
+        resp = session.http.post(target["webhook"], content=body, headers=headers)
     except httpx.HTTPError as exc:
         raise DeliveryError(f"{target_name(target)}: {type(exc).__name__}") from None
     if resp.status_code >= 300:
         raise DeliveryError(f"{target_name(target)}: HTTP {resp.status_code}")
 
 
-def send_jsonl(target: dict, alert: dict, _timeout_s: float) -> None:
+def send_jsonl(target: dict, alert: dict, _session: Session) -> None:
     path = Path(target["jsonl"])
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as fh:
         fh.write(json.dumps(payload(alert), ensure_ascii=False) + "\n")
 
 
-def send_apprise(target: dict, alert: dict, _timeout_s: float) -> None:
+def send_apprise(target: dict, alert: dict, _session: Session) -> None:
     import apprise
 
     notifier = apprise.Apprise()
@@ -96,11 +121,11 @@ def send_apprise(target: dict, alert: dict, _timeout_s: float) -> None:
         raise DeliveryError(f"{target_name(target)}: notification failed")
 
 
-SENDERS: dict[str, Callable[[dict, dict, float], None]] = {"webhook": send_webhook, "jsonl": send_jsonl, "apprise": send_apprise}
+SENDERS: dict[str, Callable[[dict, dict, Session], None]] = {"webhook": send_webhook, "jsonl": send_jsonl, "apprise": send_apprise}
 
 
-def deliver_one(alert: dict, timeout_s: float) -> tuple[list[str], dict[str, str]]:
-    """Try every target not yet done; returns (targets now done, errors by target)."""
+def deliver_one(alert: dict, session: Session) -> tuple[list[str], dict[str, str]]:
+    """Try every target not yet done (each within its parallelism bound); returns (targets now done, errors by target)."""
     delivery = alert.get("delivery", {})
     done = list(delivery.get("done", []))
     errors: dict[str, str] = {}
@@ -112,7 +137,8 @@ def deliver_one(alert: dict, timeout_s: float) -> tuple[list[str], dict[str, str
         try:
             if kind is None:
                 raise DeliveryError(f"{name}: unknown delivery target {sorted(target)}")
-            SENDERS[kind](target, alert, timeout_s)
+            with session.gate(target):
+                SENDERS[kind](target, alert, session)
             done.append(name)
         except DeliveryError as exc:
             errors[name] = str(exc)
@@ -124,46 +150,124 @@ def deliver_one(alert: dict, timeout_s: float) -> tuple[list[str], dict[str, str
 @dataclass
 class DeliveryReport:
     delivered: int = 0
-    failed: int = 0
-    waiting: int = 0
+    failed: int = 0  # tried in this run and failed: retried with backoff
+    waiting: int = 0  # held back by a rule's throttle or digest period
+    backing_off: int = 0  # failed earlier, next attempt not yet due
+
+    @property
+    def pending(self) -> int:
+        """Alerts still undelivered after this run."""
+        return self.failed + self.waiting + self.backing_off
+
+    def why_pending(self) -> str:
+        reasons = {"failed now, retried with backoff": self.failed, "throttled or in a digest": self.waiting,
+                   "backing off after an earlier failure": self.backing_off}  # fmt: skip
+        return ", ".join(f"{n} {why}" for why, n in reasons.items() if n)
 
 
-def deliver_pending(es: Elasticsearch, settings: Settings, now: datetime | None = None, timeout_s: float = 10.0) -> DeliveryReport:
-    """Deliver every alert that is due; record each outcome with optimistic concurrency (no double send)."""
+def deliver_pending(es: Elasticsearch, settings: Settings, now: datetime | None = None, timeout_s: float | None = None) -> DeliveryReport:
+    """Deliver every alert that is due, concurrently; record outcomes in bulk with optimistic concurrency.
+
+    One refresh first (the stage boundary: the alerts the pipeline wrote must be found), then rounds of
+    ``delivery_page_size`` alerts in a stable order: deliver in parallel, record the round in one bulk.
+    """
     now = now or datetime.now(UTC)
+    timeout_s = settings.delivery_timeout_s if timeout_s is None else timeout_s
     es.indices.refresh(index=settings.alerts_index)
-    resp = es.search(
-        index=settings.alerts_index,
-        query={
-            "bool": {
-                "filter": [{"terms": {"delivery.status": ["pending", "failed"]}}],
-                "must_not": [{"range": {"delivery.next_attempt_at": {"gt": now.isoformat()}}}],
-            }
-        },
-        sort=[{"alerted_at": "asc"}],
-        size=500,
-        seq_no_primary_term=True,
-    )
-    report = DeliveryReport()
+    report = DeliveryReport(backing_off=_count_due(es, settings, now, due=False))
+    allowance = _throttle_allowance(es, settings, now)
     digests: dict[str, list[dict]] = {}
-    for hit in resp["hits"]["hits"]:
-        alert = hit["_source"]
-        if alert.get("delivery", {}).get("digest"):
-            digests.setdefault(alert["rule_id"], []).append(hit)
-        elif _throttled(es, settings, alert, now):
-            report.waiting += 1
-        else:
-            _record(es, hit, *deliver_one(alert, timeout_s), now, report)
+    with (
+        Session(timeout_s, settings.delivery_per_target) as session,
+        ThreadPoolExecutor(max_workers=settings.delivery_concurrency, thread_name_prefix="deliver") as pool,
+    ):
+        for page in _due_alerts(es, settings, now):
+            now_due = []
+            for hit in page:
+                alert = hit["_source"]
+                if alert.get("delivery", {}).get("digest"):
+                    digests.setdefault(alert["rule_id"], []).append(hit)
+                elif allowance.get(alert["rule_id"], 1) <= 0:
+                    report.waiting += 1
+                else:
+                    if alert["rule_id"] in allowance:
+                        allowance[alert["rule_id"]] -= 1
+                    now_due.append(hit)
+            outcomes = pool.map(lambda h: deliver_one(h["_source"], session), now_due)
+            _record(es, [(hit, *outcome) for hit, outcome in zip(now_due, outcomes, strict=True)], now, report)
+        _deliver_digests(es, digests, now, session, report)
+    if report.delivered or report.failed:  # one refresh at the end: the outcomes show in `newswatch alerts` at once
+        es.indices.refresh(index=settings.alerts_index)
+    return report
+
+
+def _deliver_digests(es: Elasticsearch, digests: dict[str, list[dict]], now: datetime, session: Session, report: DeliveryReport) -> None:
     for hits in digests.values():
         alerts = [h["_source"] for h in hits]
         period = DIGEST_PERIODS[alerts[0]["delivery"]["digest"]]
         if now - min(datetime.fromisoformat(a["alerted_at"]) for a in alerts) < period:
             report.waiting += len(hits)
             continue
-        done, errors = deliver_one(digest_message(alerts), timeout_s)
-        for hit in hits:
-            _record(es, hit, done, errors, now, report)
-    return report
+        done, errors = deliver_one(digest_message(alerts), session)
+        _record(es, [(hit, done, errors) for hit in hits], now, report)
+
+
+def _due_filter(now: datetime, due: bool) -> dict:
+    not_yet = {"range": {"delivery.next_attempt_at": {"gt": now.isoformat()}}}
+    return {
+        "bool": {
+            "filter": [{"terms": {"delivery.status": ["pending", "failed"]}}, *([] if due else [not_yet])],
+            "must_not": [not_yet] if due else [],
+        }
+    }
+
+
+def _count_due(es: Elasticsearch, settings: Settings, now: datetime, due: bool) -> int:
+    return es.count(index=settings.alerts_index, query=_due_filter(now, due))["count"]
+
+
+def _due_alerts(es: Elasticsearch, settings: Settings, now: datetime) -> Iterator[list[dict]]:
+    """Every due alert, oldest first, a page at a time (search_after on a stable sort: no cap, no skips)."""
+    after = None
+    while True:
+        resp = es.search(
+            index=settings.alerts_index,
+            query=_due_filter(now, due=True),
+            sort=[{"alerted_at": "asc"}, {"id": "asc"}],
+            size=settings.delivery_page_size,
+            seq_no_primary_term=True,
+            **({"search_after": after} if after else {}),
+        )
+        hits = resp["hits"]["hits"]
+        if not hits:
+            return
+        yield hits
+        after = hits[-1]["sort"]
+
+
+def _throttle_allowance(es: Elasticsearch, settings: Settings, now: datetime) -> dict[str, int]:
+    """rule id -> alerts it may still send this hour, for throttled rules with due alerts (two aggregations)."""
+    throttled = {"bool": {"filter": [{"exists": {"field": "delivery.throttle_per_hour"}}, _due_filter(now, due=True)]}}
+    limit = {"limit": {"max": {"field": "delivery.throttle_per_hour"}}}
+    resp = es.search(
+        index=settings.alerts_index, query=throttled, size=0, aggs={"rules": {"terms": {"field": "rule_id", "size": 10_000}, "aggs": limit}}
+    )
+    limits = {b["key"]: int(b["limit"]["value"]) for b in resp["aggregations"]["rules"]["buckets"] if b["limit"]["value"]}
+    if not limits:
+        return {}
+    sent_last_hour = [
+        {"terms": {"rule_id": sorted(limits)}},
+        {"term": {"delivery.status": "delivered"}},
+        {"range": {"delivery.delivered_at": {"gte": (now - timedelta(hours=1)).isoformat()}}},
+    ]
+    sent = es.search(
+        index=settings.alerts_index,
+        query={"bool": {"filter": sent_last_hour}},
+        size=0,
+        aggs={"rules": {"terms": {"field": "rule_id", "size": len(limits)}}},
+    )
+    recent = {b["key"]: b["doc_count"] for b in sent["aggregations"]["rules"]["buckets"]}
+    return {rule: n - recent.get(rule, 0) for rule, n in limits.items()}
 
 
 def digest_message(alerts: list[dict]) -> dict:
@@ -182,40 +286,29 @@ def digest_message(alerts: list[dict]) -> dict:
     }
 
 
-def _record(es: Elasticsearch, hit: dict, done: list[str], errors: dict[str, str], now: datetime, report: DeliveryReport) -> None:
-    """Store one alert's delivery outcome; a conflicting write means another worker recorded it first."""
-    delivery = dict(hit["_source"].get("delivery", {}))
-    attempts = int(delivery.get("attempts", 0)) + 1
-    delivery.update(done=done, attempts=attempts)
-    if errors:
-        delivery.update(
-            status="failed",
-            last_error="; ".join(errors.values()),
-            next_attempt_at=(now + min(MAX_BACKOFF, timedelta(seconds=5 * 2 ** min(attempts, 10)))).isoformat(),
-        )
-        report.failed += 1
-    else:
-        delivery.update(status="delivered", delivered_at=datetime.now(UTC).isoformat(), last_error=None, next_attempt_at=None)
-        report.delivered += 1
-    with contextlib.suppress(ConflictError):
-        es.update(index=hit["_index"], id=hit["_id"], doc={"delivery": delivery}, if_seq_no=hit["_seq_no"],
-                  if_primary_term=hit["_primary_term"], refresh="wait_for")  # fmt: skip
-
-
-def _throttled(es: Elasticsearch, settings: Settings, alert: dict, now: datetime) -> bool:
-    limit = alert.get("delivery", {}).get("throttle_per_hour")
-    if not limit:
-        return False
-    recent = es.count(
-        index=settings.alerts_index,
-        query={
-            "bool": {
-                "filter": [
-                    {"term": {"rule_id": alert["rule_id"]}},
-                    {"term": {"delivery.status": "delivered"}},
-                    {"range": {"delivery.delivered_at": {"gte": (now - timedelta(hours=1)).isoformat()}}},
-                ]
-            }
-        },
-    )["count"]
-    return recent >= limit
+def _record(es: Elasticsearch, outcomes: list[tuple[dict, list[str], dict[str, str]]], now: datetime,
+            report: DeliveryReport) -> None:  # fmt: skip
+    """Store the outcomes in one bulk, no refresh wait; a version conflict means another worker recorded it first."""
+    actions = []
+    for hit, done, errors in outcomes:
+        delivery = dict(hit["_source"].get("delivery", {}))
+        attempts = int(delivery.get("attempts", 0)) + 1
+        delivery.update(done=done, attempts=attempts)
+        if errors:
+            delivery.update(
+                status="failed",
+                last_error="; ".join(errors.values()),
+                next_attempt_at=(now + min(MAX_BACKOFF, timedelta(seconds=5 * 2 ** min(attempts, 10)))).isoformat(),
+            )
+            report.failed += 1
+        else:
+            delivery.update(status="delivered", delivered_at=datetime.now(UTC).isoformat(), last_error=None, next_attempt_at=None)
+            report.delivered += 1
+        actions.append({"_op_type": "update", "_index": hit["_index"], "_id": hit["_id"], "doc": {"delivery": delivery},
+                        "if_seq_no": hit["_seq_no"], "if_primary_term": hit["_primary_term"]})  # fmt: skip
+    if not actions:
+        return
+    _, errors = helpers.bulk(es, actions, raise_on_error=False, max_retries=3)
+    lost = [e for e in errors if e.get("update", {}).get("status") != 409]
+    if lost:
+        raise DeliveryError(f"{len(lost)} delivery records were not stored: {lost[0].get('update', {}).get('error')}")

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from prefect import flow, get_run_logger, task
@@ -38,7 +41,20 @@ class MonitorReport:
     items_rejected: int = 0
     alerts_delivered: int = 0
     deliveries_failed: int = 0
+    alerts_pending: int = 0  # still undelivered after the run; ``pending_reason`` says why
+    pending_reason: str = ""
     errors: list[str] = field(default_factory=list)
+    # Seconds per stage: poll, store, pipeline, delivery (wall clock); clean, lookups, tag, match, index,
+    # summaries (inside the pipeline, summed over its worker processes).
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def timed(self, stage: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[stage] = round(self.seconds.get(stage, 0.0) + time.perf_counter() - start, 3)
 
 
 @task(name="poll-feeds", cache_policy=NO_CACHE)
@@ -85,7 +101,8 @@ def monitor_once(settings: Settings, force: bool = False) -> MonitorReport:
         report.errors.append(f"{exc}: new items are kept in the raw store for the next run")
     feeds = [feed_state.with_moves(f, states.get(f.id)) for f in feeds]
     due = feeds if force else [f for f in feeds if feed_state.is_due(states.get(f.id))]
-    results = poll_task(due, settings, states)
+    with report.timed("poll"):
+        results = poll_task(due, settings, states)
     store = RawStore(settings.data_dir)
     for r in results:
         report.polled += 1
@@ -100,7 +117,8 @@ def monitor_once(settings: Settings, force: bool = False) -> MonitorReport:
     fresh = {r.feed.id: feed_state.new_items(r, states.get(r.feed.id)) for r in results}
     items = [it for r in results for it in fresh[r.feed.id]]
     report.new_items = len(items)
-    store_task(store, items)
+    with report.timed("store"):
+        store_task(store, items)
     if es is None:
         log.error(report.errors[0])
         return report
@@ -118,10 +136,12 @@ def deliver_task(settings: Settings) -> DeliveryReport:
 
 def deliver(settings: Settings, report: MonitorReport) -> None:
     """Deliver due alerts after indexing; a failing target is recorded and retried next run, never blocking."""
-    result = deliver_task(settings)
+    with report.timed("delivery"):
+        result = deliver_task(settings)
     report.alerts_delivered, report.deliveries_failed = result.delivered, result.failed
-    if result.failed:
-        get_run_logger().warning("%d alert deliveries failed; they are retried with backoff", result.failed)
+    report.alerts_pending, report.pending_reason = result.pending, result.why_pending()
+    if result.pending:
+        get_run_logger().warning("%d alerts wait: %s", result.pending, result.why_pending())
 
 
 def process_pending(store: RawStore, settings: Settings, report: MonitorReport) -> None:
@@ -131,7 +151,8 @@ def process_pending(store: RawStore, settings: Settings, report: MonitorReport) 
     if not batches:
         return
     try:
-        counters = pipeline_task(batches, settings)
+        with report.timed("pipeline"):
+            counters = pipeline_task(batches, settings)
     except Exception as exc:  # the batches stay pending: nothing is lost
         msg = f"pipeline failed, {len(batches)} raw batches kept for the next run: {_one_line(exc)}"
         log.error(msg)
@@ -144,6 +165,9 @@ def process_pending(store: RawStore, settings: Settings, report: MonitorReport) 
     report.copies = counters.get("copies_created", 0)
     report.alerts = counters.get("alerts_created", 0)
     report.items_rejected = counters.get("items_rejected", 0)
+    for name, ms in counters.items():
+        if name.startswith("ms_"):
+            report.seconds[name[3:]] = round(ms / 1000, 3)
     log.info("pipeline counters: %s", counters)
 
 

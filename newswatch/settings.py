@@ -77,8 +77,15 @@ class Settings(BaseSettings):
     # Beam
     runner: str = "DirectRunner"
     runner_options: list[str] = Field(default_factory=list)
-    direct_num_workers: int = 1
+    direct_num_workers: int = 0  # local runner worker processes; 0 = one per CPU core
     index_batch_size: int = 200
+    summary_batch_size: int = 1000  # story clusters summarised per aggregation and bulk update
+
+    # Alert delivery
+    delivery_concurrency: int = 32  # alerts in flight at once, over all targets
+    delivery_per_target: int = 8  # in flight at once to one webhook or Apprise URL (a JSONL file takes one at a time)
+    delivery_page_size: int = 500  # due alerts read, delivered and recorded per round; every due alert is delivered
+    delivery_timeout_s: float = 10.0
 
     # Scheduling
     serve_interval_s: int = 300
@@ -91,6 +98,11 @@ class Settings(BaseSettings):
         if v not in known:
             raise ValueError(f"runner {v!r} is not one of {sorted(known)}")
         return v
+
+    @property
+    def workers(self) -> int:
+        """Worker processes of the local runner: the setting, or one per CPU core."""
+        return self.direct_num_workers or os.cpu_count() or 1
 
     @property
     def articles_alias(self) -> str:

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import apache_beam as beam
@@ -35,6 +37,17 @@ def _count(name: str, n: int = 1) -> None:
     beam.metrics.Metrics.counter(NS, name).inc(n)
 
 
+@contextmanager
+def _timed(stage: str) -> Iterator[None]:
+    """Adds the time spent inside to counter ``ms_<stage>`` (summed over workers). Results are yielded
+    outside the block: in a fused stage, yielding runs the next stage, whose time is not ours."""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        _count(f"ms_{stage}", round((time.perf_counter() - start) * 1000))
+
+
 class CleanFn(beam.DoFn):
     """Raw item -> cleaned, identified article; a bad item is reported by name and skipped."""
 
@@ -53,7 +66,9 @@ class CleanFn(beam.DoFn):
             return
         _count("items_read")
         try:
-            yield prepare(item, self.detector, self.settings)
+            with _timed("clean"):
+                article = prepare(item, self.detector, self.settings)
+            yield article
         except ItemError as exc:
             _count("items_rejected")
             log.error("%s", exc)
@@ -89,10 +104,12 @@ class SkipIndexedFn(_ElasticsearchFn):
     """Drops articles already stored; marks those that copy a story indexed in an earlier run."""
 
     def process(self, batch: list[dict]) -> Iterator[dict]:
-        seen = lookup.already_indexed(self.es, self.settings, batch)
+        with _timed("lookups"):
+            seen = lookup.already_indexed(self.es, self.settings, batch)
+            fresh = [a for a in batch if a["id"] not in seen]
+            priors = lookup.prior_stories(self.es, self.settings, fresh)
         _count("already_indexed", len(seen))
-        fresh = [a for a in batch if a["id"] not in seen]
-        for a, prior in zip(fresh, lookup.prior_stories(self.es, self.settings, fresh), strict=True):
+        for a, prior in zip(fresh, priors, strict=True):
             yield with_cluster(a, id=prior[0], duplicate_of=prior[1], similarity=prior[2]) if prior else a
 
 
@@ -183,7 +200,9 @@ class TagFn(beam.DoFn):
         self.models = Models.load(self.settings)
 
     def process(self, batch: list[dict]) -> Iterator[dict]:
-        yield from tag_batch([dict(a) for a in batch], self.models, self.knowledge, self.settings.spacy_batch_size)
+        with _timed("tag"):
+            tagged = list(tag_batch([dict(a) for a in batch], self.models, self.knowledge, self.settings.spacy_batch_size))
+        yield from tagged
 
 
 class MatchFn(beam.DoFn):
@@ -196,10 +215,12 @@ class MatchFn(beam.DoFn):
         self.matcher = WatchlistMatcher(self.knowledge.rules)
 
     def process(self, article: dict) -> Iterator:
-        matches = self.matcher.match(article)
-        article = {**article, "watch": [*article["watch"], *(rule.id for rule, _ in matches)]}
-        for rule, hits in matches:
-            yield TaggedOutput("alerts", build_alert(rule, hits, article))
+        with _timed("match"):
+            matches = self.matcher.match(article)
+            article = {**article, "watch": [*article["watch"], *(rule.id for rule, _ in matches)]}
+            alerts = [build_alert(rule, hits, article) for rule, hits in matches]
+        for alert in alerts:
+            yield TaggedOutput("alerts", alert)
         yield article
 
 
@@ -211,8 +232,9 @@ class IndexFn(_ElasticsearchFn):
         self.index, self.counter, self.transform = index, counter, transform
 
     def process(self, batch: list[dict], *_after) -> Iterator[str]:
-        docs = [self.transform(d) for d in batch] if self.transform else batch
-        counts = sink.bulk_create(self.es, self.index, docs, self.settings)
+        with _timed("index"):
+            docs = [self.transform(d) for d in batch] if self.transform else batch
+            counts = sink.bulk_create(self.es, self.index, docs, self.settings)
         for outcome, n in counts.items():
             _count(f"{self.counter}_{outcome}", n)
         yield from (d["cluster"]["id"] if "cluster" in d else d["id"] for d in docs)
@@ -220,7 +242,9 @@ class IndexFn(_ElasticsearchFn):
 
 class SummariseClustersFn(_ElasticsearchFn):
     def process(self, cluster_ids: list[str], *_after) -> Iterator[int]:
-        yield sink.summarise_clusters(self.es, self.settings, set(cluster_ids))
+        with _timed("summaries"):
+            n = sink.summarise_clusters(self.es, self.settings, set(cluster_ids))
+        yield n
 
 
 def _batches(label: str, settings: Settings, max_size: int | None = None, min_size: int = 1) -> beam.PTransform:
@@ -288,6 +312,16 @@ def build_enrichment(p: beam.Pipeline, raw_files: list[str], settings: Settings,
     matched.articles | "CountTagged" >> beam.Map(lambda _: _count("articles_tagged"))
 
 
+def _make_visible(settings: Settings) -> None:
+    """One refresh at the end of the run (writes never wait for one), so the run's results are searchable at once."""
+    es = connect(settings)
+    try:
+        indices = [settings.articles_alias, settings.copies_index, settings.alerts_index]
+        es.options(ignore_status=404).indices.refresh(index=",".join(indices), ignore_unavailable=True)
+    finally:
+        es.close()
+
+
 @dataclass
 class RunReport:
     counters: dict[str, int] = field(default_factory=dict)
@@ -299,8 +333,12 @@ class RunReport:
 def pipeline_options(settings: Settings) -> PipelineOptions:
     """The runner is a setting, named explicitly; runner options pass through untouched."""
     args = [f"--runner={settings.runner}", *settings.runner_options]
-    if settings.runner == "DirectRunner" and not any(a.startswith("--direct_num_workers") for a in args):
-        args.append(f"--direct_num_workers={settings.direct_num_workers}")
+    if settings.runner == "DirectRunner":
+        workers = next((int(a.split("=", 1)[1]) for a in args if a.startswith("--direct_num_workers=")), settings.workers)
+        if not any(a.startswith("--direct_num_workers") for a in args):
+            args.append(f"--direct_num_workers={workers}")
+        if workers > 1 and not any(a.startswith("--direct_running_mode") for a in args):
+            args.append("--direct_running_mode=multi_processing")  # the only mode where workers run in parallel
     return PipelineOptions(args)
 
 
@@ -311,6 +349,8 @@ def run(raw_files: list[str], settings: Settings, knowledge: Knowledge | None = 
     (build if index else build_enrichment)(p, raw_files, settings, knowledge)
     result = p.run()
     result.wait_until_finish()
+    if index:
+        _make_visible(settings)
     merged: dict[str, int] = {}
     for m in result.metrics().query()["counters"]:
         if m.key.metric.namespace == NS:

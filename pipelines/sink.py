@@ -26,7 +26,8 @@ def bulk_create(es: Elasticsearch, index: str, docs: list[dict], settings: Setti
     if not docs:
         return counts
     actions = [{"_op_type": "create", "_index": index, "_id": d["id"], "_source": d} for d in docs]
-    ok, errors = helpers.bulk(es, actions, raise_on_error=False, raise_on_exception=True, refresh="wait_for", max_retries=3)
+    # No refresh wait: visibility is the job of one refresh at the stage boundary that needs it.
+    ok, errors = helpers.bulk(es, actions, raise_on_error=False, raise_on_exception=True, max_retries=3)
     counts["created"] += ok
     rejected = []
     for err in errors:
@@ -60,25 +61,43 @@ def summarise_clusters(es: Elasticsearch, settings: Settings, cluster_ids: set[s
     """Record each story's copies on its first article: the count and sources, derived from the copies index.
 
     Derived, never incremented, so replaying a batch or two workers doing this at once end the same.
+    One refresh first (the stage boundary: the copies and stories this run wrote must be counted), then
+    per chunk of clusters one aggregation, one search for the stories and one bulk of partial updates.
     """
+    ids = sorted(cluster_ids)
+    if not ids:
+        return 0
+    es.indices.refresh(index=f"{settings.articles_alias},{settings.copies_index}")
     updated = 0
-    for cid in sorted(cluster_ids):
-        resp = es.search(
-            index=settings.copies_index,
-            query={"term": {"cluster.id": cid}},
-            size=0,
-            aggs={"sources": {"terms": {"field": "source", "size": 100}}},
-            track_total_hits=True,
-        )
-        copies = resp["hits"]["total"]["value"]
-        rep = es.search(index=settings.articles_alias, query={"ids": {"values": [cid]}}, size=1, source=["source"])
-        hits = rep["hits"]["hits"]
-        if not hits:
-            continue
-        sources = sorted({hits[0]["_source"]["source"], *(b["key"] for b in resp["aggregations"]["sources"]["buckets"])})
-        es.update(index=hits[0]["_index"], id=cid, doc={"cluster": {"copies": copies, "sources": sources}}, refresh="wait_for")
-        updated += 1
+    for start in range(0, len(ids), settings.summary_batch_size):
+        chunk = ids[start : start + settings.summary_batch_size]
+        copies = _copies_by_cluster(es, settings, chunk)
+        stories = es.search(index=settings.articles_alias, query={"ids": {"values": chunk}}, size=len(chunk), source=["source"])
+        actions = []
+        for hit in stories["hits"]["hits"]:
+            count, sources = copies.get(hit["_id"], (0, set()))
+            summary = {"copies": count, "sources": sorted({hit["_source"]["source"], *sources})}
+            actions.append({"_op_type": "update", "_index": hit["_index"], "_id": hit["_id"], "doc": {"cluster": summary}})
+        helpers.bulk(es, actions, max_retries=3)
+        updated += len(actions)
     return updated
+
+
+def _copies_by_cluster(es: Elasticsearch, settings: Settings, cluster_ids: list[str]) -> dict[str, tuple[int, set[str]]]:
+    """cluster id -> (number of copies, their sources): exact, since every wanted term gets a bucket on every shard."""
+    n = len(cluster_ids)
+    resp = es.search(
+        index=settings.copies_index,
+        query={"terms": {"cluster.id": cluster_ids}},
+        size=0,
+        aggs={
+            "clusters": {
+                "terms": {"field": "cluster.id", "include": cluster_ids, "size": n, "shard_size": n},
+                "aggs": {"sources": {"terms": {"field": "source", "size": 100}}},
+            }
+        },
+    )
+    return {b["key"]: (b["doc_count"], {s["key"] for s in b["sources"]["buckets"]}) for b in resp["aggregations"]["clusters"]["buckets"]}
 
 
 def copy_record(article: dict) -> dict[str, Any]:

@@ -150,6 +150,7 @@ REPORT_KEYS = (
     "feeds", "polled", "not_modified", "failed", "new_items", "batches_processed",
     "articles_indexed", "copies", "alerts", "alerts_delivered", "deliveries_failed", "alerts_pending", "items_rejected",
 )  # fmt: skip
+WALL_STAGES = ("poll", "store", "pipeline", "delivery")
 
 
 def print_report(report: dict) -> None:
@@ -162,6 +163,11 @@ def print_report(report: dict) -> None:
         out.print(
             plain(f"{report['alerts_pending']} alerts wait: {report.get('pending_reason') or 'see newswatch alerts --state pending'}")
         )
+    seconds = report.get("seconds", {})
+    if seconds:
+        wall = ", ".join(f"{k} {seconds[k]:.1f}" for k in WALL_STAGES if k in seconds)
+        inner = ", ".join(f"{k} {v:.1f}" for k, v in seconds.items() if k not in WALL_STAGES)
+        out.print(plain(f"seconds: {wall}" + (f" (inside the pipeline, over all workers: {inner})" if inner else "")), soft_wrap=True)
     for e in report["errors"]:
         err.print(Text.assemble(("error:", "red"), " ", plain(e)))
 

@@ -1,0 +1,235 @@
+"""The whole job, end to end, next to raw spaCy on the same article bodies in the same run.
+
+    .venv/bin/python -m benchmarks.end_to_end [--articles 2000] [--copies 0.05] [--feeds 0]
+
+Articles: N distinct ones, each made of sentences drawn from different real articles (the feed corpus
+in ../shared/corpora/feeds and the GUM texts in ../shared/corpora/gum-dev, read in place, never
+copied): 3 to 6 paragraphs of 3 to 5 sentences, a headline from another sentence, seeded so every run
+builds the same set. Copies of the same sentence mix do not recur, so nothing clusters by accident;
+``--copies`` adds that share of syndicated copies (the same body under another feed and URL, with a
+new headline), which the pipeline folds into clusters and summarises. They are served as RSS feeds
+(at most 400 items each, one loopback address per feed) by a local HTTP server.
+
+Then one real ``newswatch run --once`` with default settings (demo watchlist, default workers and
+batch sizes) into a fresh index prefix, its process tree's peak RSS sampled every 0.2 s; then raw
+spaCy (``nlp.pipe``, NER components, ``n_process`` = cores, model load included) on the N distinct
+bodies; then a second ``run --once`` over the unchanged feeds. The ratio counts only the N distinct
+stories for both (the copies are extra work for newswatch alone). Indices and data are removed after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import http.server
+import math
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import spacy
+
+from benchmarks.near_duplicates.dataset import corpus_articles
+from newswatch.paths import PROJECT_ROOT
+from newswatch.pipelines.enrich import NER_ONLY
+from newswatch.settings import Settings
+from newswatch.store import connect
+
+GUM = PROJECT_ROOT.parent / "shared" / "corpora" / "gum-dev"
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'])")
+ITEMS_PER_FEED = 400
+
+
+def sentence_pool() -> list[tuple[int, str]]:
+    """(source document, sentence) for every sentence of 6 to 60 words in the shared corpora."""
+    pool = []
+    for doc, article in enumerate(corpus_articles()):
+        for para in article.paragraphs:
+            pool += [(doc, s) for s in SENTENCE_END.split(para) if 6 <= len(s.split()) <= 60]
+    for doc, path in enumerate(sorted(GUM.glob("*.txt")), start=len(pool)):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        pool += [(doc, s.strip()) for s in lines if 6 <= len(s.split()) <= 60]
+    return pool
+
+
+def mixed_articles(n: int, seed: int = 16) -> list[tuple[str, list[str]]]:
+    """N (headline, paragraphs) built from sentences of different source documents."""
+    pool = sentence_pool()
+    rng = random.Random(seed)
+    made = []
+    for _ in range(n):
+        paragraphs, used_docs = [], set()
+        for _ in range(rng.randint(3, 6)):
+            sentences = []
+            for _ in range(rng.randint(3, 5)):
+                doc, sentence = rng.choice(pool)
+                while doc in used_docs:
+                    doc, sentence = rng.choice(pool)
+                used_docs.add(doc)
+                sentences.append(sentence)
+            paragraphs.append(" ".join(sentences))
+        headline = " ".join(rng.choice(pool)[1].split()[:12]).rstrip(".,;:")
+        made.append((headline, paragraphs))
+    return made
+
+
+def write_feeds(root: Path, stories: list[tuple[str, list[str]]], copies: float, feeds: int) -> tuple[Path, int]:
+    """RSS files (one per loopback host) and a feed list; returns (feed list path, number of copies)."""
+    rng = random.Random(1616)
+    now = datetime.now(UTC)
+    items: list[list[tuple[str, str, str, datetime]]] = [[] for _ in range(feeds)]
+    for i, (title, paragraphs) in enumerate(stories):
+        body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
+        items[i % feeds].append((f"story-{i}", title, body, now - timedelta(minutes=i % 600)))
+    n_copies = int(len(stories) * copies)
+    for j in range(n_copies):
+        i = rng.randrange(len(stories))
+        title, paragraphs = stories[i]
+        body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
+        items[(i + 1 + j) % feeds].append((f"copy-{j}-of-{i}", f"Syndicated: {title}", body, now - timedelta(minutes=i % 600 - 5)))
+    lines = ["feeds:"]
+    for f, entries in enumerate(items):
+        host = f"feed{f}.bench.example"
+        xml = [f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Bench {f}</title><link>https://{host}/</link>']
+        for key, title, body, when in entries:
+            xml.append(
+                f"<item><title>{escape(title)}</title><link>https://{host}/{key}</link><guid>https://{host}/{key}</guid>"
+                f"<pubDate>{format_datetime(when)}</pubDate><description>{escape(body)}</description></item>"
+            )
+        xml.append("</channel></rss>")
+        (root / f"feed{f}.xml").write_text("".join(xml), encoding="utf-8")
+        lines.append(f"  - {{url: 'http://127.0.0.{f % 250 + 2}:{{port}}/feed{f}.xml', name: Bench {f}, source: Bench {f}, language: en}}")
+    feed_list = root / "feeds.yaml.in"
+    feed_list.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return feed_list, n_copies
+
+
+def serve(root: Path) -> http.server.ThreadingHTTPServer:
+    """One server on 0.0.0.0 answers every loopback address (127.0.0.x are distinct hosts to the poller)."""
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("0.0.0.0", 0), functools.partial(Quiet, directory=str(root)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def tree_rss_mb(root_pid: int) -> float:
+    """Resident memory of a process and all its descendants, in MB (from /proc)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            pid = int(stat.parent.name)
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(pid)
+            rss[pid] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            continue
+    total, todo = 0, [root_pid]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo += children.get(pid, [])
+    return total / 1e6
+
+
+def run_once(feeds_file: Path, env: dict[str, str], cwd: Path) -> tuple[float, float, str]:
+    """(wall seconds, peak RSS of the process tree in MB, output) of one ``newswatch run --once``."""
+    cmd = [sys.executable, "-m", "newswatch.interfaces.cli", "run", "--once", "--feeds", str(feeds_file)]
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    peak = 0.0
+    out: list[str] = []
+    reader = threading.Thread(target=lambda: out.append(proc.stdout.read()), daemon=True)
+    reader.start()
+    while proc.poll() is None:
+        peak = max(peak, tree_rss_mb(proc.pid))
+        time.sleep(0.2)
+    reader.join()
+    wall = time.perf_counter() - start
+    if proc.returncode:
+        print("".join(out)[-3000:])
+        raise SystemExit(f"newswatch run --once failed with exit code {proc.returncode}")
+    return wall, peak, "".join(out)
+
+
+def report_line(output: str, key: str) -> str:
+    found = [line.strip() for line in output.splitlines() if line.strip().startswith(key) or f"│ {key}" in line]
+    return found[-1] if found else f"{key}: (not printed)"
+
+
+def raw_spacy(bodies: list[str], settings: Settings, cores: int) -> tuple[float, int]:
+    start = time.perf_counter()
+    nlp = spacy.load(settings.spacy_model, enable=list(NER_ONLY))
+    entities = sum(len(doc.ents) for doc in nlp.pipe(bodies, batch_size=settings.spacy_batch_size, n_process=cores))
+    return time.perf_counter() - start, entities
+
+
+def cleanup(settings: Settings) -> None:
+    es = connect(settings)
+    es.options(ignore_status=404).indices.delete(index=f"{settings.index_prefix}-*", expand_wildcards="all")
+    templates = es.options(ignore_status=404).indices.get_index_template(name=f"{settings.index_prefix}-*")
+    for t in templates.get("index_templates", []):
+        es.indices.delete_index_template(name=t["name"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--articles", type=int, default=2000)
+    parser.add_argument("--copies", type=float, default=0.05, help="share of extra syndicated copies")
+    parser.add_argument("--feeds", type=int, default=0, help="default: enough for 400 items per feed, at least 25")
+    parser.add_argument("--prefix", default=f"nwspeed-e2e-{uuid.uuid4().hex[:6]}")
+    args = parser.parse_args()
+    cores = os.cpu_count() or 1
+    stories = mixed_articles(args.articles)
+    bodies = ["\n\n".join(p) for _, p in stories]  # what the pipeline gives the model: the body
+    words = sum(len(b.split()) for b in bodies) / len(bodies)
+    feeds = args.feeds or max(25, math.ceil(args.articles * (1 + args.copies) / ITEMS_PER_FEED))
+    print(f"{len(stories)} distinct articles ({words:.0f} words on average), {cores} cores, load {os.getloadavg()[0]:.2f}")
+
+    with tempfile.TemporaryDirectory(prefix="nw-e2e-") as tmp:
+        root = Path(tmp)
+        (root / "feeds").mkdir()
+        template, n_copies = write_feeds(root / "feeds", stories, args.copies, feeds)
+        server = serve(root / "feeds")
+        feeds_file = root / "feeds.yaml"
+        feeds_file.write_text(template.read_text().replace("{port}", str(server.server_address[1])), encoding="utf-8")
+        env = {**os.environ, "NEWSWATCH_INDEX_PREFIX": args.prefix, "NEWSWATCH_DATA_DIR": str(root / "data"),
+               "PREFECT_HOME": str(root / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}  # fmt: skip
+        settings = Settings(index_prefix=args.prefix)
+        print(f"{feeds} feeds, {len(stories) + n_copies} items ({n_copies} syndicated copies); prefix {args.prefix}")
+        try:
+            wall, peak, output = run_once(feeds_file, env, root)
+            spacy_s, entities = raw_spacy(bodies, settings, cores)
+            again_wall, _, again_output = run_once(feeds_file, env, root)
+        finally:
+            server.shutdown()
+            cleanup(settings)
+
+    for key in ("new items", "articles indexed", "copies", "alerts", "alerts delivered", "alerts pending"):
+        print("first run  ", report_line(output, key))
+    print("first run  ", report_line(output, "seconds:"))
+    print("second run ", report_line(again_output, "not modified"), "|", report_line(again_output, "new items"))
+    ours, raw = len(stories) / wall, len(stories) / spacy_s
+    print(f"newswatch run --once (poll .. delivery, with start-up): {wall:7.1f} s  {ours:6.1f} articles/s  peak RSS {peak:,.0f} MB")
+    print(f"raw spaCy nlp.pipe (NER only, n_process={cores}, {entities} entities): {spacy_s:7.1f} s  {raw:6.1f} articles/s")
+    print(f"end to end / raw spaCy: {ours / raw:.2f}")
+    print(f"second run over unchanged feeds: {again_wall:.1f} s ({again_wall / wall:.1%} of the first)")
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
