@@ -124,6 +124,7 @@ def monitor_once(settings: Settings, force: bool = False) -> MonitorReport:
         return report
     new_states = [feed_state.next_state(r, states.get(r.feed.id), settings, len(fresh[r.feed.id])) for r in results]
     feed_state.save_states(es, settings, new_states)
+    del results, fresh, items, new_states  # the items are in the raw store now; the pipeline streams them from there
     process_pending(store, settings, report)
     deliver(settings, report)
     return report

@@ -161,7 +161,8 @@ def print_report(report: dict) -> None:
     out.print(table)
     if report.get("alerts_pending"):
         out.print(
-            plain(f"{report['alerts_pending']} alerts wait: {report.get('pending_reason') or 'see newswatch alerts --state pending'}")
+            plain(f"{report['alerts_pending']} alerts wait: {report.get('pending_reason') or 'see newswatch alerts --state pending'}"),
+            soft_wrap=True,
         )
     seconds = report.get("seconds", {})
     if seconds:
