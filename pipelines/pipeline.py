@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import sys
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import apache_beam as beam
+import fsspec
 from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.pvalue import TaggedOutput
 
@@ -312,6 +316,36 @@ def build_enrichment(p: beam.Pipeline, raw_files: list[str], settings: Settings,
     matched.articles | "CountTagged" >> beam.Map(lambda _: _count("articles_tagged"))
 
 
+def _count_items(raw_files: list[str]) -> int:
+    """Lines in the raw batches (compressed JSONL: a fraction of the run's cost to read once more)."""
+    total = 0
+    for f in raw_files:
+        with fsspec.open(f, "rb", compression="infer") as fh:
+            total += sum(1 for _ in fh)
+    return total
+
+
+@contextmanager
+def _worker_output_to(log_file: Path | None) -> Iterator[None]:
+    """Local worker processes inherit this process's stderr and chatter on it (Beam's start-up and harness
+    logs): while they run, stderr goes to ``log_file`` instead, so a user sees only newswatch's own lines.
+    Failures still surface: the run raises, and the monitor reports it in one line."""
+    if log_file is None:
+        yield
+        return
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with log_file.open("ab") as log:
+            os.dup2(log.fileno(), 2)
+            yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def _make_visible(settings: Settings) -> None:
     """One refresh at the end of the run (writes never wait for one), so the run's results are searchable at once."""
     es = connect(settings)
@@ -330,11 +364,16 @@ class RunReport:
         return self.counters.get(name, 0)
 
 
-def pipeline_options(settings: Settings) -> PipelineOptions:
-    """The runner is a setting, named explicitly; runner options pass through untouched."""
+def pipeline_options(settings: Settings, items: int | None = None) -> PipelineOptions:
+    """The runner is a setting, named explicitly; runner options pass through untouched.
+
+    The local runner gets one worker process per core (``direct_num_workers``), except for a run of fewer
+    than ``parallel_min_items`` items, which one in-process worker finishes before more could start.
+    """
     args = [f"--runner={settings.runner}", *settings.runner_options]
     if settings.runner == "DirectRunner":
-        workers = next((int(a.split("=", 1)[1]) for a in args if a.startswith("--direct_num_workers=")), settings.workers)
+        small = items is not None and items < settings.parallel_min_items and not settings.direct_num_workers
+        workers = next((int(a.split("=", 1)[1]) for a in args if a.startswith("--direct_num_workers=")), 1 if small else settings.workers)
         if not any(a.startswith("--direct_num_workers") for a in args):
             args.append(f"--direct_num_workers={workers}")
         if workers > 1 and not any(a.startswith("--direct_running_mode") for a in args):
@@ -345,10 +384,13 @@ def pipeline_options(settings: Settings) -> PipelineOptions:
 def run(raw_files: list[str], settings: Settings, knowledge: Knowledge | None = None, index: bool = True) -> RunReport:
     """Run the pipeline over raw batches to completion and return its counters (``index=False``: no Elasticsearch)."""
     knowledge = knowledge or Knowledge.load(settings)
-    p = beam.Pipeline(options=pipeline_options(settings))
+    options = pipeline_options(settings, _count_items(raw_files))
+    p = beam.Pipeline(options=options)
     (build if index else build_enrichment)(p, raw_files, settings, knowledge)
-    result = p.run()
-    result.wait_until_finish()
+    worker_processes = options.get_all_options().get("direct_running_mode") == "multi_processing"
+    with _worker_output_to(settings.worker_log_file if worker_processes else None):
+        result = p.run()
+        result.wait_until_finish()
     if index:
         _make_visible(settings)
     merged: dict[str, int] = {}
