@@ -1,27 +1,41 @@
 """Actors: spaCy entities turned into canonical, typed, counted names users can filter and alert on.
 
 The model finds mentions; everything after that is plain Python over ``Mention`` tuples, so the rules
-(titles, possessives, surname resolution, aliases, agency/place/demonym corrections) are tested
-without loading a model.
+are tested without loading a model. Per mention: credits, quoted titles of works, lower-case words
+and adjectives (demonyms, "Catholic") are not actors; the span is repaired (``names``); aliases from
+the seed file, the watchlists and public gazetteers give one canonical name (``gazetteer``); types
+are corrected. Per article: short forms, variants and acronyms fold into one actor (``coref``),
+countries and capitals the model missed are added, and each actor gets a salience and a confidence
+so facets and alerts can leave weak ones out.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+import ahocorasick
 import yaml
 
+from newswatch.pipelines.coref import Resolved, fold_names
+from newswatch.pipelines.gazetteer import build_gazetteer
+from newswatch.pipelines.names import NameRules, clean_name
+
+__all__ = ["ACTOR_LABELS", "ActorRules", "Mention", "canonical_actors", "clean_name", "correct_label"]
+
 ACTOR_LABELS = frozenset({"PERSON", "ORG", "GPE", "NORP", "LOC", "FAC", "EVENT"})
+PLACE_LABELS = frozenset({"GPE", "LOC"})  # labels a gazetteer spelling may re-spell ("Kiev"; not "White House")
 TITLE_BONUS = 0.25
-_POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
-_EDGE_PUNCT = re.compile(r"^[\W_]+|[\W_]+$")
-_LEADING_THE = re.compile(r"^the\s+", re.I)
+WEAK_BELOW = 0.5  # actors under this confidence are kept but marked weak
+LEAD_CHARS = 400  # a first mention this early is in the lead paragraph
 _PLURAL_GROUP = ("ians", "ans", "ats", "ers", "ists", "ites")
+_ORDINAL = re.compile(r"^\d+(?:st|nd|rd|th)\b", re.I)
+_OPEN_QUOTES, _CLOSE_QUOTES = "\"“‘'«", "\"”’'»"
+_CREDIT = re.compile(r"/|©|\b(?:photo|image|credit|getty images)\b", re.I)
+_LOWER_WORDS = re.compile(r"(?<![\w.])[a-z][a-z'-]+")
 
 
 class Mention(NamedTuple):
@@ -32,7 +46,7 @@ class Mention(NamedTuple):
 
 @dataclass
 class ActorRules:
-    """The editable knowledge in seeds/actors/aliases.yaml, plus aliases from the watchlists."""
+    """The editable knowledge in seeds/actors/aliases.yaml and public gazetteers, plus the watchlists' aliases."""
 
     aliases: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # lower alias -> (name, type)
     forms: tuple[str, ...] = ()  # every alias as written, for finding known actors in headlines
@@ -40,6 +54,13 @@ class ActorRules:
     places: frozenset[str] = frozenset()
     demonyms: frozenset[str] = frozenset()
     titles: tuple[str, ...] = ()
+    names: NameRules = field(default_factory=NameRules)
+    places_known: dict[str, tuple[str, str]] = field(default_factory=dict)  # gazetteer: lower name -> (name, type)
+    place_aliases: dict[str, tuple[str, str]] = field(default_factory=dict)  # gazetteer: lower spelling -> (name, type)
+    prefixes: dict[str, str] = field(default_factory=dict)  # "U.S." -> "United States" at the front of a name
+    org_words: frozenset[str] = frozenset()  # a name with one of these words is an organisation
+    scan_forms: tuple[str, ...] = ()  # looked for in text the model did not tag
+    _automaton: ahocorasick.Automaton | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_file(cls, path: Path, extra_aliases: dict[str, tuple[str, str | None]] | None = None) -> ActorRules:
@@ -55,26 +76,46 @@ class ActorRules:
                 forms.append(alias)
         low = lambda key: frozenset(s.lower() for s in data.get(key, []))  # noqa: E731
         titles = tuple(sorted((t.lower() for t in data.get("titles", [])), key=len, reverse=True))
-        return cls(aliases, tuple(sorted(set(forms), key=len, reverse=True)), low("news_agencies"), low("places"), low("demonyms"), titles)
+        gaz_settings = data.get("gazetteer", {})
+        gaz = build_gazetteer(**{k: v for k, v in gaz_settings.items() if k != "enabled"}) if gaz_settings.get("enabled", True) else None
+        names = NameRules(titles, low("kept_titles"), frozenset(s.replace(".", "").upper() for s in data.get("postnominals", [])))
+        scan = (*(gaz.scan if gaz else ()), *(f for f in forms if len(f) >= 4 and any(c.isupper() for c in f)))
+        return cls(
+            aliases=aliases,
+            forms=tuple(sorted(set(forms), key=len, reverse=True)),
+            agencies=low("news_agencies"),
+            places=low("places") | frozenset(gaz.names if gaz else ()),
+            demonyms=low("demonyms") | (gaz.demonyms if gaz else frozenset()),
+            titles=titles,
+            names=names,
+            places_known=dict(gaz.names) if gaz else {},
+            place_aliases=dict(gaz.aliases) if gaz else {},
+            prefixes=dict(data.get("name_prefixes", {})),
+            org_words=low("organisation_words"),
+            scan_forms=tuple(sorted(set(scan), key=len, reverse=True)),
+        )
 
+    def canonical(self, name: str) -> tuple[str, tuple[str, ...]]:
+        """A watched name as tagging names it, and the seed file's other spellings of that actor."""
+        written = _expand_prefix(" ".join(name.split()), self.prefixes)
+        low = written.lower()
+        canonical = (self.aliases.get(low) or self.place_aliases.get(low) or (written, None))[0]
+        forms = tuple(f for f in self.forms if self.aliases[f.lower()][0] == canonical)
+        return canonical, forms
 
-def clean_name(text: str, titles: tuple[str, ...] = ()) -> str:
-    """One line, no possessive, no stray punctuation, no leading title or 'the'."""
-    name = " ".join(text.split()).replace("’", "'")
-    name = _POSSESSIVE.sub("", name)
-    abbreviation = name.endswith(".") and "." in name[:-1]  # U.S., N.J. keep their final period
-    name = _EDGE_PUNCT.sub("", name)
-    if titles:
-        name = _titles_pattern(titles).sub("", name) or name
-    name = _EDGE_PUNCT.sub("", _LEADING_THE.sub("", name))
-    return name + "." if abbreviation and name else name
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_automaton"] = None  # rebuilt where it is used
+        return state
 
-
-@functools.cache
-def _titles_pattern(titles: tuple[str, ...]) -> re.Pattern[str]:
-    """Leading titles, repeated ("Russian President Vladimir Putin"), as one case-insensitive pattern."""
-    alternatives = "|".join(re.escape(t) for t in sorted(titles, key=len, reverse=True))
-    return re.compile(rf"^(?:(?:{alternatives})\s+)+(?=\S)", re.IGNORECASE)
+    def automaton(self) -> ahocorasick.Automaton | None:
+        if self._automaton is None and self.scan_forms:
+            auto = ahocorasick.Automaton()
+            for form in self.scan_forms:
+                auto.add_word(form, form)
+            auto.make_automaton()
+            self._automaton = auto
+        return self._automaton
 
 
 def correct_label(name: str, label: str, rules: ActorRules) -> str:
@@ -84,95 +125,191 @@ def correct_label(name: str, label: str, rules: ActorRules) -> str:
         return "ORG"
     if low in rules.demonyms and label in ("GPE", "LOC", "ORG", "PERSON"):
         return "NORP"
-    if low in rules.places and label in ("NORP", "ORG", "PERSON"):
+    if low in rules.places and label in ("NORP", "ORG"):
         return "GPE"
+    known_place = low in rules.place_aliases or low in rules.places_known  # "Russian Federation" stays a place
+    if (
+        label in ("GPE", "LOC", "PERSON", "NORP", "FAC")
+        and len(name.split()) > 1
+        and set(low.split()) & rules.org_words
+        and not known_place
+    ):
+        return "ORG"  # "University of Basel", "Royal Society" are not places or people
     return label
 
 
 def singular_group(name: str) -> str:
-    """'Belarusians' and 'Belarusian', 'Democrats' and 'Democrat' are one group to filter on."""
+    """'Democrats' -> 'Democrat', to find a group the seed file names in the singular."""
     if len(name) > 5 and name.endswith(_PLURAL_GROUP):
         return name[:-1]
     return name
 
 
-def _is_credit(text: str) -> bool:
-    return "/" in text or "©" in text
-
-
-def canonical_actors(mentions: list[Mention], rules: ActorRules, title: str = "") -> list[dict]:
-    """Mentions in the body -> canonical actors with type, mention count, first position and salience.
+def canonical_actors(mentions: list[Mention], rules: ActorRules, title: str = "", text: str = "") -> list[dict]:
+    """Mentions in the body -> canonical actors with type, mention count, position, salience and confidence.
 
     Headlines are not given to the model: their Title Case makes it see names everywhere ("Hannity
     Announces"). Instead, an actor found in the body whose name or surface form appears in ``title``
     gets a headline mention and a salience bonus, because what a headline names is the story's subject.
+    ``text`` is the tagged text itself, when there is one: it shows quoted titles of works and words
+    the article also uses in lower case (common nouns), and holds places the model missed.
     """
-    resolved: list[tuple[str, str, int, str]] = []
-    for m in mentions:
-        if m.label not in ACTOR_LABELS or _is_credit(m.text):
-            continue
-        name = clean_name(m.text, rules.titles)
-        if len(name) < 2 or not any(ch.isalpha() for ch in name):
-            continue
-        label = correct_label(name, m.label, rules)
-        if label == "NORP":
-            name = singular_group(name)
-        elif label in ("GPE", "LOC") and name.isupper() and len(name) > 4:
-            name = name.title()  # a dateline: "NEWARK, N.J. (AP) —"
-        alias = rules.aliases.get(name.lower())
-        if alias:
-            name, label = alias[0], alias[1] or label
-        resolved.append((name, label, m.start, clean_name(m.text, rules.titles)))
-    resolved = _resolve_short_forms(resolved)
-    in_title = {name for name, _, _, surface in resolved if title and (_names(title, surface) or _names(title, name))}
-    known = {name for name, *_ in resolved}
+    lower_words = frozenset(_LOWER_WORDS.findall(text)) if text else frozenset()
+    resolved = [r for m in _split_places(mentions) if (r := _resolve(m, rules, text, lower_words))]
+    resolved += _scan(text, mentions, rules)
+    resolved = fold_names(resolved, title)
+    in_title = {r.name for r in resolved if title and (_names(title, r.surface) or _names(title, r.name))}
+    seen = {r.name for r in resolved}
     for form in rules.forms if title else ():
         name, label = rules.aliases[form.lower()]
-        if name not in known and _names(title, form):  # a known actor named only in the headline
-            resolved.append((name, label or "ORG", -1, form))
-            known.add(name)
+        if name not in seen and _names(title, form):  # a known actor named only in the headline
+            resolved.append(Resolved(name, label or "ORG", -1, form, True))
+            seen.add(name)
     return _aggregate(resolved, in_title)
+
+
+def _split_places(mentions: list[Mention]) -> list[Mention]:
+    """'Berkeley, California' is two places: the town and its state (or country)."""
+    out = []
+    for m in mentions:
+        if m.label not in ("GPE", "LOC") or ", " not in m.text:
+            out.append(m)
+            continue
+        offset = 0
+        for part in m.text.split(", "):
+            out.append(Mention(part, m.label, m.start + offset))
+            offset += len(part) + 2
+    return out
+
+
+def _quoted(text: str, start: int, end: int) -> bool:
+    """A span between quotes is a title of a work ("Stabat Mater", "Cold as Ice"), not an actor."""
+    return start > 0 and end < len(text) and text[start - 1] in _OPEN_QUOTES and text[end] in _CLOSE_QUOTES
+
+
+def _resolve(m: Mention, rules: ActorRules, text: str, lower_words: frozenset[str]) -> Resolved | None:
+    if m.label not in ACTOR_LABELS or _CREDIT.search(m.text) or (text and _quoted(text, m.start, m.start + len(m.text))):
+        return None
+    surface = m.text.split("\n\n")[0]  # a span across a paragraph break is two things; the first is kept
+    name = clean_name(surface, rules.names)
+    if m.label == "PERSON" and _sentence_start(text, m.start) and name.split()[0].lower() in lower_words and " " in name:
+        name = name.split(" ", 1)[1]  # "Mathematician Hermann Weyl said": a job word capitalised by the sentence
+    if len(name) < 2 or not any(ch.isalpha() for ch in name) or _ORDINAL.match(name):
+        return None
+    name = _expand_prefix(name, rules.prefixes)
+    label, low = correct_label(name, m.label, rules), name.lower()
+    if low in rules.aliases:
+        canonical, kind = rules.aliases[low]
+        return Resolved(canonical, kind or label, m.start, name, True)
+    if low in rules.demonyms or label == "NORP":
+        last = name.split()[-1]
+        if (not last.endswith("s") or last.endswith("ss")) and (" " not in name or last.lower() in rules.demonyms):
+            return None  # an adjective: "German", "Swiss", "West German"; not "Slavic Brotherhood"
+        group = rules.aliases.get(singular_group(name).lower())  # "Democrats" -> the seed's "Democrat"
+        return Resolved(group[0] if group else name, "NORP", m.start, name, bool(group) or low in rules.demonyms)
+    if (label in PLACE_LABELS and low in rules.place_aliases) or (label != "PERSON" and low in rules.places_known):
+        canonical, kind = rules.place_aliases.get(low) if label in PLACE_LABELS and low in rules.place_aliases else rules.places_known[low]
+        return Resolved(canonical, kind if label in ("ORG", "NORP") else label, m.start, name, True)
+    if name == low or (" " not in name and low in lower_words):
+        return None  # a common noun: the article also writes it in lower case ("church", "Linguistics")
+    if label in ("GPE", "LOC") and name.isupper() and len(name) > 4:
+        name = name.title()  # a dateline: "NEWARK, N.J. (AP) —"
+    return Resolved(name, label, m.start, name, False)
+
+
+def _sentence_start(text: str, start: int) -> bool:
+    before = text[max(0, start - 3) : start].rstrip(" ")
+    return not before or before[-1] in '.!?\n"“'
+
+
+def _expand_prefix(name: str, prefixes: dict[str, str]) -> str:
+    """'U.S. Army' -> 'United States Army', so an organisation has one name whatever the abbreviation."""
+    first, _, rest = name.partition(" ")
+    if rest and first in prefixes:
+        return f"{prefixes[first]} {rest}"
+    return name
+
+
+def _scan(text: str, mentions: list[Mention], rules: ActorRules) -> list[Resolved]:
+    """Countries, capitals, states and seed actors the model missed, standing alone in the text."""
+    auto = rules.automaton() if text else None
+    if auto is None:
+        return []
+    covered = bytearray(len(text) + 1)
+    person_words = set()
+    for m in mentions:
+        covered[m.start : m.start + len(m.text)] = b"\x01" * len(text[m.start : m.start + len(m.text)])
+        if m.label == "PERSON":
+            person_words.update(m.text.split())
+    found = []
+    for end, form in auto.iter(text):
+        start = end - len(form) + 1
+        if covered[start] or covered[end] or form in person_words or not _stands_alone(text, start, end + 1):
+            continue
+        low = form.lower()
+        canonical, kind = rules.aliases.get(low) or rules.places_known.get(low) or rules.place_aliases.get(low) or (form, "GPE")
+        found.append(Resolved(canonical, kind or "ORG", start, form, True))
+        covered[start : end + 1] = b"\x01" * (end + 1 - start)
+    return found
+
+
+def _stands_alone(text: str, start: int, end: int) -> bool:
+    """Not part of a longer name: no word characters touching it, no capitalised word right beside it."""
+    if (start > 0 and (text[start - 1].isalnum() or text[start - 1] in "-'’")) or (
+        end < len(text) and (text[end].isalnum() or text[end] in "-'’")
+    ):
+        return False
+    before = text[max(0, start - 30) : start].split(" ")
+    after = text[end : end + 30].split(" ")
+    prev_word = before[-2] if len(before) > 1 and not before[-1] else ""
+    next_word = after[1] if len(after) > 1 and not after[0] else ""
+    return not (prev_word[:1].isupper() and not prev_word.endswith((".", ",", ":", ";"))) and not next_word[:1].isupper()
 
 
 def _names(text: str, name: str) -> bool:
     return bool(re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text))
 
 
-def _resolve_short_forms(resolved: list[tuple[str, str, int, str]]) -> list[tuple[str, str, int, str]]:
-    """'Putin' -> 'Vladimir Putin' when the longer name of that person is in the same article."""
-    full_names = {n for n, label, _, _ in resolved if label == "PERSON" and " " in n}
-    by_last: dict[str, set[str]] = defaultdict(set)
-    for full in full_names:
-        by_last[full.split()[-1].lower()].add(full)
-    out = []
-    for name, label, start, surface in resolved:
-        candidates = by_last.get(name.lower(), set()) if " " not in name else set()
-        if len(candidates) == 1 and label in ("PERSON", "ORG", "GPE", "NORP"):
-            name, label = next(iter(candidates)), "PERSON"
-        out.append((name, label, start, surface))
-    return out
+def _confidence(r: dict, known: bool, in_title: bool) -> float:
+    """How sure we are this is a real, correctly named actor: known or full names, repeats, headline, lead.
+
+    A one-word name mentioned once, that no list knows and no headline names, is the model's weakest
+    guess ("Bailey", "Hydrodynamica", "Army"): it stays under ``WEAK_BELOW``. Events are not actors.
+    """
+    if r["type"] == "EVENT":
+        return 0.3
+    score = 0.35
+    score += 0.25 if known or len(r["name"].split()) > 1 else 0.0
+    score += 0.2 if r["mentions"] > 1 else 0.0
+    score += 0.15 if in_title else 0.0
+    score += 0.05 if 0 <= r["first_position"] < LEAD_CHARS else 0.0
+    return round(min(1.0, score), 2)
 
 
-def _aggregate(resolved: list[tuple[str, str, int, str]], in_title: set[str]) -> list[dict]:
+def _aggregate(resolved: list[Resolved], in_title: set[str]) -> list[dict]:
     counts: dict[str, int] = defaultdict(int)
     first: dict[str, int] = {}
+    known: dict[str, bool] = defaultdict(bool)
     types: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for name, label, start, _ in resolved:
-        counts[name] += 1
-        first.setdefault(name, start)
-        types[name][label] += 1
+    for r in resolved:
+        counts[r.name] += 1
+        first[r.name] = min(first.get(r.name, r.start), r.start) if r.start >= 0 else first.get(r.name, r.start)
+        types[r.name][r.label] += 1
+        known[r.name] |= r.known
     for name in in_title:
         counts[name] += 1
-    in_title |= {name for name, _, start, _ in resolved if start < 0}
+    in_title |= {r.name for r in resolved if r.start < 0}
     total = sum(counts.values()) or 1
-    actors = [
-        {
+    actors = []
+    for name, n in counts.items():
+        actor = {
             "name": name,
             "type": max(types[name].items(), key=lambda kv: kv[1])[0],
             "mentions": n,
             "first_position": first[name],
             "salience": round(min(1.0, n / total + (TITLE_BONUS if name in in_title else 0.0)), 4),
         }
-        for name, n in counts.items()
-    ]
+        actor["confidence"] = _confidence(actor, known[name], name in in_title)
+        actor["weak"] = actor["confidence"] < WEAK_BELOW
+        actors.append(actor)
     return sorted(actors, key=lambda a: (-a["salience"], a["first_position"]))

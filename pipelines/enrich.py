@@ -22,7 +22,7 @@ from newswatch.pipelines.fulltext import FullTextError, fetch_full_text
 from newswatch.pipelines.language import detect_language
 from newswatch.pipelines.topics import RuleTopicTagger
 from newswatch.pipelines.urls import InvalidURLError, article_id, canonical_url, stable_id
-from newswatch.pipelines.watchlist import Rule, entity_aliases, load_rules
+from newswatch.pipelines.watchlist import Rule, entity_aliases, load_rules, with_canonical_names
 from newswatch.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -143,10 +143,11 @@ class Knowledge:
     @classmethod
     def load(cls, settings: Settings) -> Knowledge:
         rules = load_rules(settings)
+        actor_rules = ActorRules.from_file(settings.aliases_file, entity_aliases(rules))
         return cls(
-            actor_rules=ActorRules.from_file(settings.aliases_file, entity_aliases(rules)),
+            actor_rules=actor_rules,
             topics=RuleTopicTagger.from_file(settings.taxonomy_file),
-            rules=rules,
+            rules=with_canonical_names(rules, actor_rules.canonical),
         )
 
 
@@ -189,7 +190,7 @@ def tag_batch(articles: list[dict], models: Models, knowledge: Knowledge, batch_
             texts = (a["text"] or a["title"] for a in group)  # the body; the headline only when there is none
             for a, doc in zip(group, nlp.pipe(texts, batch_size=batch_size), strict=True):
                 mentions = [Mention(e.text, e.label_, e.start_char) for e in doc.ents]
-                a["actors"] = canonical_actors(mentions, knowledge.actor_rules, a["title"] if a["text"] else "")
+                a["actors"] = canonical_actors(mentions, knowledge.actor_rules, a["title"] if a["text"] else "", doc.text)
                 a["ner"] = {"status": "tagged", "model": models.names[lang]}
         for a in group:
             a["topics"] = knowledge.topics(f"{a['title']}\n\n{a['text']}", a["actors"])

@@ -7,6 +7,7 @@ form in the text, so a keyword-only, non-English article still alerts.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from newswatch.pipelines.urls import stable_id
 from newswatch.pipelines.watchlist import Rule
 
 SNIPPET_CHARS = 80
+_NAME_AT = re.compile(r"\S+(?:\s+[A-Z]\S*)*")
 
 
 @dataclass(frozen=True)
@@ -91,17 +93,32 @@ def _satisfied(rule: Rule, article: dict, hits: list[Hit], actors: dict[str, dic
     hits = [h for h in hits if h.kind != "none_of"]
     matched_entities = set()
     for e in rule.entities:
-        actor = actors.get(e.name)
+        actor = next((actors[n] for n in e.actor_names if n in actors), None)
         if actor and actor["salience"] >= rule.min_salience and (e.type is None or actor["type"] == e.type):
             matched_entities.add(e.name)
     if not article.get("actors") or article.get("ner", {}).get("status") != "tagged":
         # Without NER (an unsupported language) entities match by their names in the text.
         matched_entities |= {h.term for h in hits if h.kind == "entity"}
     hits = [h for h in hits if h.kind != "entity" or h.term in matched_entities]
+    hits += _actor_hits(article, matched_entities - {h.term for h in hits}, rule, actors)
     terms = {h.term for h in hits}
     wanted = [e.name for e in rule.entities] + list(rule.keywords) + list(rule.phrases)
     ok = all(t in terms for t in wanted) if rule.mode == "all" else bool(terms)
     return sorted(hits, key=lambda h: h.start) if ok else []
+
+
+def _actor_hits(article: dict, names: set[str], rule: Rule, actors: dict[str, dict]) -> list[Hit]:
+    """An entity matched through its canonical actor alone ("Kiev" tagged as Kyiv): a hit where the actor starts."""
+    out = []
+    offset = len(article.get("title", "")) + 2  # the body starts after the headline and a blank line
+    text = f"{article.get('title', '')}\n\n{article.get('text', '')}"
+    for e in rule.entities:
+        actor = next((actors[n] for n in e.actor_names if n in actors), None) if e.name in names else None
+        if actor:
+            start = offset + actor["first_position"] if actor.get("first_position", -1) >= 0 else 0
+            word = _NAME_AT.match(text, start)
+            out.append(Hit(e.name, "entity", start, word.end() if word else start))
+    return out
 
 
 def build_alert(rule: Rule, hits: list[Hit], article: dict, now: datetime | None = None) -> dict:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -20,10 +21,16 @@ class Entity:
     name: str
     type: str | None = None
     aliases: tuple[str, ...] = ()
+    canonical: str | None = None  # the actor name tagging gives this entity ("U.S. Army" -> "United States Army")
+    known_forms: tuple[str, ...] = ()  # the seed file's aliases of that actor
 
     @property
     def surface_forms(self) -> tuple[str, ...]:
-        return (self.name, *self.aliases)
+        return tuple(dict.fromkeys((self.name, *self.aliases, *self.known_forms)))
+
+    @property
+    def actor_names(self) -> tuple[str, ...]:
+        return (self.name, self.canonical) if self.canonical and self.canonical != self.name else (self.name,)
 
 
 @dataclass(frozen=True)
@@ -170,3 +177,19 @@ def _rule(r: dict) -> Rule:
 def entity_aliases(rules: list[Rule]) -> dict[str, tuple[str, str | None]]:
     """Aliases the watchlists teach the actor canonicaliser: lower alias -> (canonical name, type)."""
     return {form.lower(): (e.name, e.type) for r in rules for e in r.entities for form in e.surface_forms}
+
+
+def with_canonical_names(rules: list[Rule], canonical: Callable[[str], tuple[str, tuple[str, ...]]]) -> list[Rule]:
+    """Each entity learns the actor name and aliases tagging uses, so both sides speak of one actor.
+
+    ``canonical`` is ``ActorRules.canonical``: an alert on "United States Army" then fires on an
+    article that says "U.S. Army", and one on "U.S. Army" on an article tagged "United States Army".
+    """
+    out = []
+    for rule in rules:
+        entities = []
+        for e in rule.entities:
+            name, forms = canonical(e.name)
+            entities.append(replace(e, canonical=name, known_forms=forms))
+        out.append(replace(rule, entities=tuple(entities)))
+    return out

@@ -110,6 +110,139 @@ def test_dateline_places_and_abbreviations_fold_to_their_names():
     assert {a["name"] for a in canonical_actors(mentions, RULES)} == {"Newark", "New Jersey", "United States", "Democrat"}
 
 
+def tag(text: str, rules: ActorRules = RULES, title: str = "", *mentions: tuple[str, str]) -> dict[str, dict]:
+    """Actors of ``text`` from the given (span, label) mentions, found at their first place in the text."""
+    found = [Mention(span, label, text.index(span)) for span, label in mentions]
+    return {a["name"]: a for a in canonical_actors(found, rules, title, text)}
+
+
+# Repeated or run-together names: one name, written once.
+@pytest.mark.parametrize(
+    ("span", "name"),
+    [("Dvořák Dvořák", "Dvořák"), ("Charles J. Fillmore Charles J. Fillmore", "Charles J. Fillmore"),
+     ("Antonín Dvořák Antonín Leopold Dvořák", "Antonín Dvořák"), ("Boston Red Sox Boston Red Sox", "Boston Red Sox"),
+     ("Mohammed Hadid Muhammad al-Hajj Husayn Hadid", "Mohammed Hadid")],
+)  # fmt: skip
+def test_repeated_and_run_together_names_are_repaired(span, name):
+    assert clean_name(span, RULES.names) == name
+
+
+# Works, concepts and common nouns are not actors.
+def test_quoted_titles_of_works_are_not_actors():
+    text = 'The choir sang "Stabat Mater" while Anna Berg conducted.'
+    assert set(tag(text, RULES, "", ("Stabat Mater", "PERSON"), ("Anna Berg", "PERSON"))) == {"Anna Berg"}
+
+
+def test_a_word_the_article_also_writes_in_lower_case_is_a_common_noun():
+    text = "He studied Linguistics in Oslo. His linguistics was new, and the Church he joined was a small church."
+    assert set(tag(text, RULES, "", ("Linguistics", "GPE"), ("Church", "ORG"), ("Oslo", "GPE"))) == {"Oslo"}
+
+
+def test_lower_case_spans_and_run_on_words_are_cut():
+    text = "Years later Byron composed Thyrza, and the symphony was praised by Mathematician Hermann Weyl."
+    found = tag(text, RULES, "", ("Byron composed Thyrza", "PERSON"), ("symphony", "PERSON"))
+    assert set(found) == {"Byron"}
+    assert clean_name("a Boxer Indemnity Scholarship", RULES.names) == "Boxer Indemnity Scholarship"
+    assert clean_name("Institute of History and Philology of", RULES.names) == "Institute of History and Philology"
+
+
+def test_a_job_word_capitalised_by_the_sentence_is_not_part_of_the_name():
+    text = "The mathematician was young. Mathematician Hermann Weyl said so."
+    assert set(tag(text, RULES, "", ("Mathematician Hermann Weyl", "PERSON"))) == {"Hermann Weyl"}
+
+
+def test_multi_word_names_of_organisations_get_the_organisation_type():
+    text = "She taught at the University of Basel and met the Royal Society."
+    found = tag(text, RULES, "", ("University of Basel", "GPE"), ("Royal Society", "PERSON"))
+    assert {n: a["type"] for n, a in found.items()} == {"University of Basel": "ORG", "Royal Society": "ORG"}
+
+
+def test_events_are_kept_but_weak():
+    found = tag("They met after the Vietnam War ended.", RULES, "", ("Vietnam War", "EVENT"))
+    assert found["Vietnam War"]["weak"] is True
+
+
+# One actor per person per article: surnames, first names and variants join the full name.
+def test_surname_and_first_name_join_the_full_name_nearest_before_them():
+    text = "Johann Bernoulli taught. Daniel Bernoulli was born in 1700. Bernoulli moved; Daniel stayed."
+    found = tag(text, ActorRules(), "", ("Johann Bernoulli", "PERSON"), ("Daniel Bernoulli", "PERSON"),
+                ("Bernoulli moved", "PERSON"), ("Daniel stayed", "PERSON"))  # fmt: skip
+    assert {n: a["mentions"] for n, a in found.items()} == {"Johann Bernoulli": 1, "Daniel Bernoulli": 3}
+
+
+def test_longer_and_shorter_variants_of_a_name_are_one_person_named_as_in_the_headline():
+    text = "Antonín Leopold Dvořák was born in 1841. Dvořák wrote nine symphonies."
+    found = tag(text, RULES, "Antonín Dvořák", ("Antonín Leopold Dvořák", "PERSON"), ("Dvořák wrote", "PERSON"))
+    assert set(found) == {"Antonín Dvořák"} and found["Antonín Dvořák"]["mentions"] == 3
+
+
+def test_an_acronym_joins_the_organisation_named_in_full():
+    text = "The American Broadcasting Company hired her; ABC later dropped the show."
+    found = tag(text, ActorRules(), "", ("American Broadcasting Company", "ORG"), ("ABC", "ORG"))
+    assert {n: a["mentions"] for n, a in found.items()} == {"American Broadcasting Company": 2}
+
+
+# Titles stripped, short and variant forms joined to the canonical name.
+@pytest.mark.parametrize(
+    ("span", "name"),
+    [("Tsar Peter the Great", "Peter the Great"), ("Professor Noam Chomsky", "Noam Chomsky"), ("Lord Byron", "Lord Byron"),
+     ("Emperor Norton", "Emperor Norton"), ("Daniel Bernoulli FRS", "Daniel Bernoulli")],
+)  # fmt: skip
+def test_titles_go_unless_the_title_is_part_of_the_name(span, name):
+    assert clean_name(span, RULES.names) == name
+
+
+@pytest.mark.parametrize(
+    ("span", "label", "name"),
+    [("St. Petersburg", "GPE", "Saint Petersburg"), ("St Petersburg", "GPE", "Saint Petersburg"), ("Kiev", "GPE", "Kyiv"),
+     ("U.S. Army", "ORG", "United States Army"), ("U.S. Coast Guard", "ORG", "United States Coast Guard"),
+     ("Russian Federation", "GPE", "Russia"), ("Bombay", "GPE", "Mumbai")],
+)  # fmt: skip
+def test_short_and_variant_forms_take_the_canonical_name(span, label, name):
+    text = f"Reports from {span} arrived."
+    assert set(tag(text, RULES, "", (span, label))) == {name}
+
+
+def test_a_famous_place_name_does_not_respell_a_building():
+    assert set(tag("Officials at the White House said so.", RULES, "", ("White House", "FAC"))) == {"White House"}
+
+
+# Demonyms are adjectives, not actors; the people named in the plural are a group.
+def test_demonym_adjectives_are_not_actors_but_plural_groups_are():
+    text = "The German and Swiss and Polish scientists met Russians and the Slavic Brotherhood."
+    found = tag(text, RULES, "", ("German", "NORP"), ("Swiss", "NORP"), ("Polish", "GPE"), ("Russians", "NORP"),
+                ("Slavic Brotherhood", "NORP"))  # fmt: skip
+    assert set(found) == {"Russians", "Slavic Brotherhood"}
+
+
+# Caption and credit residue.
+@pytest.mark.parametrize("span", ["Mikhail Metzel / TASS", "Photo: Jane Roe", "© Reuters", "Jane Roe Getty Images"])
+def test_caption_and_credit_residue_is_not_an_actor(span):
+    assert tag(f"Crowds gathered. {span}", RULES, "", (span, "PERSON")) == {}
+
+
+def test_a_paragraph_break_inside_a_span_ends_the_name():
+    text = "He joined the Revolutionary War\n\nFollowing the war he built a firm."
+    assert set(tag(text, RULES, "", ("Revolutionary War\n\nFollowing", "ORG"))) == {"Revolutionary War"}
+
+
+# Gazetteer: countries, capitals and states the model missed are found; standing alone only.
+def test_countries_the_model_missed_are_found_but_not_inside_other_names():
+    text = "Talks in Ghana went on. Georgia Brown, of Jordan Valley Farms, said Chad was calm."
+    found = tag(text, RULES, "", ("Georgia Brown", "PERSON"))
+    assert set(found) == {"Georgia Brown", "Ghana", "Chad"} and found["Ghana"]["type"] == "GPE"
+
+
+# Confidence: weak actors are marked, so facets and alerts can leave them out.
+def test_a_one_word_unknown_name_mentioned_once_is_weak_and_a_repeated_full_name_is_not():
+    text = "Jane Doe spoke. Bailey nodded. Later Jane Doe left for Paris."
+    found = {a["name"]: a for a in canonical_actors(
+        [Mention("Jane Doe", "PERSON", 0), Mention("Bailey", "PERSON", 16), Mention("Jane Doe", "PERSON", 36), Mention("Paris", "GPE", 54)],
+        RULES, "Jane Doe speaks", text)}  # fmt: skip
+    assert found["Bailey"]["weak"] and not found["Jane Doe"]["weak"] and not found["Paris"]["weak"]
+    assert found["Jane Doe"]["confidence"] > found["Paris"]["confidence"] > found["Bailey"]["confidence"]
+
+
 def test_an_article_without_a_model_for_its_language_is_kept_and_says_so(nlp_settings, detector, models, knowledge):
     from newswatch.pipelines.match import WatchlistMatcher
     from newswatch.pipelines.watchlist import Entity, Rule
@@ -136,3 +269,18 @@ def test_tag_command_prints_the_enriched_article(tmp_path):
     assert {"Vladimir Putin", "Alexander Lukashenko"} <= {a["name"] for a in article["actors"]}
     assert article["language"] == "en" and "Metzel" not in article["text"] and "politics" in {t["label"] for t in article["topics"]}
     assert set(article["watch"]) == {"belarus-leadership", "kremlin-watch", "street-protests"}
+
+
+# Watchlists speak of the same actors: canonical names and aliases on both sides.
+@pytest.mark.parametrize(
+    ("watched", "written"), [("United States Army", "U.S. Army"), ("U.S. Army", "United States Army"), ("Kyiv", "Kiev")]
+)
+def test_an_alert_on_one_name_of_an_actor_fires_on_another(watched, written):
+    from newswatch.pipelines.match import WatchlistMatcher
+    from newswatch.pipelines.watchlist import Entity, Rule, with_canonical_names
+
+    (rule,) = with_canonical_names([Rule("army", "Army", entities=(Entity(watched),))], RULES.canonical)
+    text = f"A unit of the {written} arrived on Monday."
+    mention = Mention(written, "GPE" if written == "Kiev" else "ORG", text.index(written))
+    article = {"title": "", "text": text, "ner": {"status": "tagged"}, "actors": canonical_actors([mention], RULES, "", text)}
+    assert [r.id for r, _ in WatchlistMatcher([rule]).match(article)] == ["army"]
