@@ -15,7 +15,7 @@ case-folding, curly quotes made straight, a Wikipedia disambiguator in brackets 
 "Bernoulli" does not match "Daniel Bernoulli", and "Kiev" does not match "Kyiv".
 
 Raw spaCy is ``doc.ents`` of the same model on the same body text, with the labels newswatch keeps
-(PERSON, ORG, GPE, NORP, LOC, FAC, EVENT), each entity string keyed by the same rule.
+(PERSON, ORG, GPE, NORP, LOC, FAC), each entity string keyed by the same rule.
 
 Also printed: the score when actors marked ``weak`` are left out (what facets and alerts can use), and
 the two genres apart (the interviews are the news-like half).

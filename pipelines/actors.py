@@ -26,7 +26,7 @@ from newswatch.pipelines.names import NameRules, clean_name
 
 __all__ = ["ACTOR_LABELS", "ActorRules", "Mention", "canonical_actors", "clean_name", "correct_label"]
 
-ACTOR_LABELS = frozenset({"PERSON", "ORG", "GPE", "NORP", "LOC", "FAC", "EVENT"})
+ACTOR_LABELS = frozenset({"PERSON", "ORG", "GPE", "NORP", "LOC", "FAC"})  # events (wars, festivals) are not actors
 PLACE_LABELS = frozenset({"GPE", "LOC"})  # labels a gazetteer spelling may re-spell ("Kiev"; not "White House")
 TITLE_BONUS = 0.25
 WEAK_BELOW = 0.5  # actors under this confidence are kept but marked weak
@@ -59,6 +59,7 @@ class ActorRules:
     place_aliases: dict[str, tuple[str, str]] = field(default_factory=dict)  # gazetteer: lower spelling -> (name, type)
     prefixes: dict[str, str] = field(default_factory=dict)  # "U.S." -> "United States" at the front of a name
     org_words: frozenset[str] = frozenset()  # a name with one of these words is an organisation
+    thing_words: frozenset[str] = frozenset()  # ... and one with these (and no organisation word) is a thing
     scan_forms: tuple[str, ...] = ()  # looked for in text the model did not tag
     _automaton: ahocorasick.Automaton | None = field(default=None, repr=False, compare=False)
 
@@ -88,16 +89,17 @@ class ActorRules:
             demonyms=low("demonyms") | (gaz.demonyms if gaz else frozenset()),
             titles=titles,
             names=names,
-            places_known=dict(gaz.names) if gaz else {},
+            places_known={**{p.lower(): (p, "GPE") for p in data.get("places", [])}, **(gaz.names if gaz else {})},
             place_aliases=dict(gaz.aliases) if gaz else {},
             prefixes=dict(data.get("name_prefixes", {})),
             org_words=low("organisation_words"),
+            thing_words=low("thing_words"),
             scan_forms=tuple(sorted(set(scan), key=len, reverse=True)),
         )
 
     def canonical(self, name: str) -> tuple[str, tuple[str, ...]]:
         """A watched name as tagging names it, and the seed file's other spellings of that actor."""
-        written = _expand_prefix(" ".join(name.split()), self.prefixes)
+        written = _expand_prefix(" ".join(name.split()), self.prefixes, self.org_words)
         low = written.lower()
         canonical = (self.aliases.get(low) or self.place_aliases.get(low) or (written, None))[0]
         forms = tuple(f for f in self.forms if self.aliases[f.lower()][0] == canonical)
@@ -156,8 +158,9 @@ def canonical_actors(mentions: list[Mention], rules: ActorRules, title: str = ""
     """
     lower_words = frozenset(_LOWER_WORDS.findall(text)) if text else frozenset()
     resolved = [r for m in _split_places(mentions) if (r := _resolve(m, rules, text, lower_words))]
+    resolved += [p for r in resolved if (p := _place_inside(r, rules))]
     resolved += _scan(text, mentions, rules)
-    resolved = fold_names(resolved, title)
+    resolved = fold_names(resolved, title, _headline_names(title, text))
     in_title = {r.name for r in resolved if title and (_names(title, r.surface) or _names(title, r.name))}
     seen = {r.name for r in resolved}
     for form in rules.forms if title else ():
@@ -196,7 +199,7 @@ def _resolve(m: Mention, rules: ActorRules, text: str, lower_words: frozenset[st
         name = name.split(" ", 1)[1]  # "Mathematician Hermann Weyl said": a job word capitalised by the sentence
     if len(name) < 2 or not any(ch.isalpha() for ch in name) or _ORDINAL.match(name):
         return None
-    name = _expand_prefix(name, rules.prefixes)
+    name = _expand_prefix(name, rules.prefixes, rules.org_words)
     label, low = correct_label(name, m.label, rules), name.lower()
     if low in rules.aliases:
         canonical, kind = rules.aliases[low]
@@ -210,6 +213,8 @@ def _resolve(m: Mention, rules: ActorRules, text: str, lower_words: frozenset[st
     if (label in PLACE_LABELS and low in rules.place_aliases) or (label != "PERSON" and low in rules.places_known):
         canonical, kind = rules.place_aliases.get(low) if label in PLACE_LABELS and low in rules.place_aliases else rules.places_known[low]
         return Resolved(canonical, kind if label in ("ORG", "NORP") else label, m.start, name, True)
+    if set(low.split()) & rules.thing_words and not set(low.split()) & rules.org_words:
+        return None  # an award, a work or a field of study
     if name == low or (" " not in name and low in lower_words):
         return None  # a common noun: the article also writes it in lower case ("church", "Linguistics")
     if label in ("GPE", "LOC") and name.isupper() and len(name) > 4:
@@ -222,10 +227,23 @@ def _sentence_start(text: str, start: int) -> bool:
     return not before or before[-1] in '.!?\n"“'
 
 
-def _expand_prefix(name: str, prefixes: dict[str, str]) -> str:
-    """'U.S. Army' -> 'United States Army', so an organisation has one name whatever the abbreviation."""
+def _place_inside(r: Resolved, rules: ActorRules) -> Resolved | None:
+    """'University of Michigan' also names Michigan: the place after 'of' in an organisation's name."""
+    words = r.name.split()
+    if r.label not in ("ORG", "FAC") or "of" not in words[:-1]:
+        return None
+    tail = words[len(words) - words[::-1].index("of") :]
+    for size in range(len(tail), 0, -1):
+        place = rules.places_known.get(" ".join(tail[:size]).lower())
+        if place:
+            return Resolved(place[0], place[1], r.start, " ".join(tail[:size]), True)
+    return None
+
+
+def _expand_prefix(name: str, prefixes: dict[str, str], org_words: frozenset[str]) -> str:
+    """'U.S. Army' -> 'United States Army': an institution has one name whatever the abbreviation ('US Weekly' stays)."""
     first, _, rest = name.partition(" ")
-    if rest and first in prefixes:
+    if rest and first in prefixes and set(rest.lower().split()) & org_words:
         return f"{prefixes[first]} {rest}"
     return name
 
@@ -266,6 +284,22 @@ def _stands_alone(text: str, start: int, end: int) -> bool:
     return not (prev_word[:1].isupper() and not prev_word.endswith((".", ",", ":", ";"))) and not next_word[:1].isupper()
 
 
+_HEADLINE_RUN = re.compile(r"[A-Z][\w'.-]*(?:\s+(?:of|de|von|van|da|the|[A-Z][\w'.-]*))*\s+[A-Z][\w'.-]*")
+
+
+def _headline_names(title: str, text: str) -> dict[str, int]:
+    """Runs of two to four capitalised headline words that the body also writes: full names ("Brock Holt")."""
+    found = {}
+    for run in _HEADLINE_RUN.findall(title) if title and text else ():
+        words = run.split()
+        for size in range(min(4, len(words)), 1, -1):
+            for i in range(len(words) - size + 1):
+                name = " ".join(words[i : i + size])
+                if words[i + size - 1][0].isupper() and (at := text.find(name)) >= 0 and _stands_alone(text, at, at + len(name)):
+                    found.setdefault(name, at)
+    return found
+
+
 def _names(text: str, name: str) -> bool:
     return bool(re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text))
 
@@ -274,10 +308,8 @@ def _confidence(r: dict, known: bool, in_title: bool) -> float:
     """How sure we are this is a real, correctly named actor: known or full names, repeats, headline, lead.
 
     A one-word name mentioned once, that no list knows and no headline names, is the model's weakest
-    guess ("Bailey", "Hydrodynamica", "Army"): it stays under ``WEAK_BELOW``. Events are not actors.
+    guess ("Bailey", "Hydrodynamica", "Army"): it stays under ``WEAK_BELOW``.
     """
-    if r["type"] == "EVENT":
-        return 0.3
     score = 0.35
     score += 0.25 if known or len(r["name"].split()) > 1 else 0.0
     score += 0.2 if r["mentions"] > 1 else 0.0

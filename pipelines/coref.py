@@ -25,8 +25,9 @@ class Resolved(NamedTuple):
     known: bool  # from an alias list or gazetteer: a settled name, not a short form to resolve
 
 
-def fold_names(items: list[Resolved], title: str = "") -> list[Resolved]:
-    return _fold_acronyms(_fold_short_forms(_fold_variants(items, title)))
+def fold_names(items: list[Resolved], title: str = "", headline_names: dict[str, int] | None = None) -> list[Resolved]:
+    """``headline_names``: full names the headline gives and the body writes too (name -> where in the body)."""
+    return _fold_acronyms(_fold_short_forms(_fold_variants(items, title), headline_names or {}))
 
 
 def _fold_variants(items: list[Resolved], title: str) -> list[Resolved]:
@@ -66,12 +67,18 @@ def _part_of(short: list[str], full: list[str]) -> bool:
     return short == full[-k:] or short == full[:k] or (k == 2 and short[0] == full[0] and short[1] == full[-1])
 
 
-def _fold_short_forms(items: list[Resolved]) -> list[Resolved]:
-    """'Bernoulli', 'Daniel' -> the full name mentioned nearest before them (else the first after)."""
+def _fold_short_forms(items: list[Resolved], headline_names: dict[str, int]) -> list[Resolved]:
+    """'Bernoulli', 'Daniel' -> the full name mentioned nearest before them (else the first after).
+
+    A name in the headline that the model missed in the body ("Brock Holt") counts as mentioned there.
+    """
     starts: dict[str, list[int]] = defaultdict(list)
     for i in items:
         if i.label == "PERSON" and len(i.name.split()) > 1:
             starts[i.name].append(i.start)
+    for name, at in headline_names.items():
+        if name not in starts and not any(i.name == name for i in items):
+            starts[name].append(at)
     full = {name: name.lower().split() for name in starts}
     out = []
     for item in items:

@@ -46,7 +46,7 @@ def _as_list(value: str | list[str] | None) -> list[str]:
 
 @functools.cache
 def build_gazetteer(city_min_population: int = 100_000) -> Gazetteer:
-    """Countries, US states, capitals and cities of at least ``city_min_population``, with their other spellings.
+    """Countries, continents, US states, capitals and cities of at least ``city_min_population``, with their other spellings.
 
     Only countries, US states and capitals are looked for in text the model did not tag (``scan``).
     """
@@ -74,6 +74,8 @@ def build_gazetteer(city_min_population: int = 100_000) -> Gazetteer:
         for alt in [*c.get("altSpellings", []), c.get("nativeName") or ""]:
             if _latin(alt) or (alt.replace(".", "").isupper() and "." in alt):
                 aliases.setdefault(alt.lower(), (c["name"], "GPE"))
+    for v in gc.get_continents().values():
+        names.setdefault(v["name"].lower(), (v["name"], "LOC"))
     for s in gc.get_us_states().values():
         names.setdefault(s["name"].lower(), (s["name"], "GPE"))
         scan.add(s["name"])

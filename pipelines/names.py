@@ -68,9 +68,11 @@ class NameRules:
 
 
 def clean_name(text: str, titles: tuple[str, ...] | NameRules = ()) -> str:
-    """One line, no possessive, title, determiner, run-on words, honours or repeated name."""
+    """One line, no possessive, title, determiner, run-on words, honours, brackets or repeated name."""
     rules = titles if isinstance(titles, NameRules) else NameRules(titles=titles)
-    name = " ".join(text.split()).replace("’", "'")
+    name = " ".join(text.replace("[", "").replace("]", "").split()).replace("’", "'")
+    if "(" in name and ")" not in name:
+        name = name.split("(")[0]  # "Jules et Jim (1962": the span ran into a bracket
     name = _POSSESSIVE.sub("", name)
     abbreviation = name.endswith(".") and "." in name[:-1]  # U.S., N.J. keep their final period
     name = _EDGE_PUNCT.sub("", name)
