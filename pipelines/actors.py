@@ -35,6 +35,7 @@ _PLURAL_GROUP = ("ians", "ans", "ats", "ers", "ists", "ites")
 _ORDINAL = re.compile(r"^\d+(?:st|nd|rd|th)\b", re.I)
 _OPEN_QUOTES, _CLOSE_QUOTES = "\"“‘'«", "\"”’'»"
 _CREDIT = re.compile(r"/|©|\b(?:photo|image|credit|getty images)\b", re.I)
+_STATE_AFTER = re.compile(r"\s+[Ss]tate\b")  # "New York state", "Washington State": the state, not an alias
 _LOWER_WORDS = re.compile(r"(?<![\w.])[a-z][a-z'-]+")
 
 
@@ -201,7 +202,7 @@ def _resolve(m: Mention, rules: ActorRules, text: str, lower_words: frozenset[st
         return None
     name = _expand_prefix(name, rules.prefixes, rules.org_words)
     label, low = correct_label(name, m.label, rules), name.lower()
-    if low in rules.aliases:
+    if low in rules.aliases and not _STATE_AFTER.match(text, m.start + len(m.text)):
         canonical, kind = rules.aliases[low]
         return Resolved(canonical, kind or label, m.start, name, True)
     if low in rules.demonyms or label == "NORP":

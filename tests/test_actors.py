@@ -227,6 +227,11 @@ def test_short_and_variant_forms_take_the_canonical_name(span, label, name):
     assert set(tag(text, RULES, "", (span, label))) == {name}
 
 
+def test_new_york_alone_is_the_city_and_new_york_state_the_state():
+    assert set(tag("Rents in New York rose.", RULES, "", ("New York", "GPE"))) == {"New York City"}
+    assert set(tag("Farms in New York state dried up.", RULES, "", ("New York", "GPE"))) == {"New York"}
+
+
 def test_a_famous_place_name_does_not_respell_a_building():
     assert set(tag("Officials at the White House said so.", RULES, "", ("White House", "FAC"))) == {"White House"}
 
