@@ -27,7 +27,8 @@ class Resolved(NamedTuple):
 
 def fold_names(items: list[Resolved], title: str = "", headline_names: dict[str, int] | None = None) -> list[Resolved]:
     """``headline_names``: full names the headline gives and the body writes too (name -> where in the body)."""
-    return _fold_acronyms(_fold_short_forms(_fold_variants(items, title), headline_names or {}))
+    items = _fold_short_forms(_fold_variants(items, title), headline_names or {})
+    return _fold_acronyms(_fold_short_organisations(items))
 
 
 def _fold_variants(items: list[Resolved], title: str) -> list[Resolved]:
@@ -89,6 +90,20 @@ def _fold_short_forms(items: list[Resolved], headline_names: dict[str, int]) -> 
         candidates = [name for name, fw in full.items() if _part_of(words, fw)]
         if candidates:
             item = item._replace(name=_nearest(candidates, starts, item.start), label="PERSON")
+        out.append(item)
+    return out
+
+
+def _fold_short_organisations(items: list[Resolved]) -> list[Resolved]:
+    """'Harvard' -> 'Harvard University', 'Academy' -> 'French Academy': one word of exactly one longer organisation."""
+    orgs = {i.name for i in items if i.label == "ORG" and len(i.name.split()) > 1}
+    out = []
+    for item in items:
+        if item.label == "ORG" and " " not in item.name and not item.known:
+            word = item.name.lower()
+            candidates = [o for o in orgs if word in (o.lower().split()[0], o.lower().split()[-1])]
+            if len(candidates) == 1:
+                item = item._replace(name=candidates[0])
         out.append(item)
     return out
 

@@ -200,6 +200,13 @@ def test_a_place_named_inside_an_organisation_is_a_place_of_the_article():
     assert {n: a["type"] for n, a in found.items()} == {"University of Michigan": "ORG", "Michigan": "GPE"}
 
 
+def test_one_word_of_one_longer_organisation_joins_it():
+    text = "She went to Harvard University in 1990. At Harvard she met the French Academy; the Academy wrote back."
+    found = tag(text, ActorRules(), "", ("Harvard University", "ORG"), ("Harvard she", "ORG"), ("French Academy", "ORG"),
+                ("Academy wrote", "ORG"))  # fmt: skip
+    assert {n: a["mentions"] for n, a in found.items()} == {"Harvard University": 2, "French Academy": 2}
+
+
 def test_an_acronym_joins_the_organisation_named_in_full():
     text = "The American Broadcasting Company hired her; ABC later dropped the show."
     found = tag(text, ActorRules(), "", ("American Broadcasting Company", "ORG"), ("ABC", "ORG"))
