@@ -94,7 +94,7 @@ def error_class(name: str, want: set[str], want_keys_words: set[str]) -> str:
     if k[:1].isdigit() or not any(ch.isalpha() for ch in k):
         return "number or symbol"
     if k.endswith(("an", "ish", "ese", "ic", "i")) and len(words) == 1:
-        return "demonym or adjective"
+        return "adjective-like word (-an, -ish, -ese, -ic, -i)"
     return "not in gold (unlinked or not an actor)"
 
 
