@@ -53,6 +53,15 @@ def test_a_rule_is_tested_against_indexed_articles(indexed, rules_file: Path):
     assert [terms for _, terms in rule_would_match(es, settings, "belarus-leadership")] == [["Alexander Lukashenko"]]
 
 
+def test_watch_test_knows_an_entity_by_the_canonical_name_tagging_gives_it(indexed, rules_file: Path):
+    """A rule written with another spelling of a known actor finds the articles a run would alert on."""
+    es, settings, _ = indexed
+    add_rule(rules_file, {"id": "aleksandr", "entities": [{"name": "Aleksandr Lukashenko", "type": "PERSON"}]})
+    settings = settings.model_copy(update={"watchlist_file": rules_file})
+    titles = [a["title"] for a, _ in rule_would_match(es, settings, "aleksandr")]
+    assert titles and all("Belarus" in t or "Lukashenko" in t for t in titles)
+
+
 BAD_RULES = [
     ("{id: hook, keywords: [x], deliver: [{webhook: 'not a url'}]}",
      "rule 'hook', field deliver[0].webhook: 'not a url' is not an http(s) URL"),

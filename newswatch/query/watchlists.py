@@ -18,8 +18,18 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from newswatch.paths import SEEDS_DIR
+from newswatch.pipelines.actors import ActorRules
 from newswatch.pipelines.match import WatchlistMatcher
-from newswatch.pipelines.watchlist import Rule, WatchlistError, check_delivery_environment, load_rules, load_watchlist, parse_watchlist
+from newswatch.pipelines.watchlist import (
+    Rule,
+    WatchlistError,
+    check_delivery_environment,
+    entity_aliases,
+    load_rules,
+    load_watchlist,
+    parse_watchlist,
+    with_canonical_names,
+)
 from newswatch.query.search import nothing_indexed
 from newswatch.settings import Settings
 
@@ -109,8 +119,15 @@ def _has_rule(path: Path, rule_id: str) -> bool:
         return False
 
 
+def as_tagged(rules: list[Rule], settings: Settings) -> list[Rule]:
+    """The rules as a run matches them: each entity knows the canonical actor name and aliases tagging
+    gives it, so `watch test` and backfill fire on "U.S. Army" for a rule on "United States Army"."""
+    actor_rules = ActorRules.from_file(settings.aliases_file, entity_aliases(rules))
+    return with_canonical_names(rules, actor_rules.canonical)
+
+
 def find_rule(settings: Settings, rule_id: str) -> Rule:
-    rules = {r.id: r for r in load_rules(settings)}
+    rules = {r.id: r for r in as_tagged(load_rules(settings), settings)}
     if rule_id not in rules:
         files = ", ".join(str(p) for p in settings.watchlist_files)
         raise WatchlistError(f"watchlist {files}: no rule with id {rule_id!r}")
@@ -121,7 +138,7 @@ def candidates_query(rule: Rule) -> dict:
     """A broad query for articles that might match; the real matcher then decides."""
     should: list[dict] = []
     for e in rule.entities:
-        should.append({"term": {"actors.name": e.name}})
+        should.append({"terms": {"actors.name": list(e.actor_names)}})
         should += [{"match_phrase": {"text": form}} for form in e.surface_forms]
         should += [{"match_phrase": {"title": form}} for form in e.surface_forms]
     for term in (*rule.keywords, *rule.phrases):
