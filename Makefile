@@ -7,7 +7,7 @@ export PREFECT_HOME ?= $(CURDIR)/.newswatch/prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export DO_NOT_TRACK ?= 1
 
-.PHONY: install up down status demo test lint bench clean
+.PHONY: install up down status demo test lint bench clean web
 
 install: $(VENV)/.installed
 
@@ -36,6 +36,9 @@ demo: install up ## the whole job on the bundled feeds, then search results and 
 
 test: install up ## every test, integration ones against the real Elasticsearch
 	$(PY) -m pytest -q
+
+web: install up ## the web app and JSON API on http://127.0.0.1:8080/ (NEWSWATCH_WEB_PORT to change)
+	$(NW) web
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -93,6 +93,13 @@ class Settings(BaseSettings):
     serve_interval_s: int = 300
     prefect_api_url: str = "http://127.0.0.1:4200/api"
 
+    # Web app and HTTP API (`newswatch web`): open on loopback; any other address needs a token or users
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
+    web_token: SecretStr | None = None  # bearer token for the API (and the login form)
+    web_token_file: Path | None = None  # read at start; wins over web_token
+    web_users_file: Path | None = None  # lines "name:scrypt$...", made by `newswatch web-password NAME`
+
     @field_validator("runner")
     @classmethod
     def _known_runner(cls, v: str) -> str:

@@ -130,3 +130,16 @@ def test_the_installed_wheel_tags_the_seed_article_outside_the_checkout(fresh_en
     names = {a["name"] for a in article["actors"]}
     assert {"Vladimir Putin", "Alexander Lukashenko"} <= names
     assert article["topics"]
+
+
+def test_the_installed_wheel_ships_the_web_app_and_its_assets(fresh_env: Path) -> None:
+    """Templates, JS and CSS come from the wheel (no CDN, nothing read from the checkout)."""
+    probe = (
+        "from fastapi.testclient import TestClient; from newswatch.interfaces.web.app import create_app, HERE; "
+        "from newswatch.settings import Settings; c = TestClient(create_app(Settings()), base_url='http://127.0.0.1'); "
+        "print(HERE); print(c.get('/static/app.js').status_code, c.get('/static/app.css').status_code, "
+        "c.get('/login').status_code, 'Log in' in c.get('/login').text)"
+    )
+    lines = subprocess.check_output([str(fresh_env / "venv" / "bin" / "python"), "-c", probe], cwd=fresh_env, text=True).splitlines()
+    assert str(fresh_env) in lines[0]
+    assert lines[1] == "200 200 200 True"

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from newswatch.interfaces.formatting import duration as _duration
 from newswatch.query.search import (
     ALERT_STATES,
     HIGHLIGHT,
@@ -184,6 +185,7 @@ def serve(
     ] = None,
     feeds: FeedsOpt = None,
     watchlist: WatchOpt = None,
+    web: Annotated[bool, typer.Option("--web", help="also serve the web app on setting web_host:web_port")] = False,
 ) -> None:
     """Run the monitor on an interval schedule, against a Prefect server the project starts."""
     from newswatch.flows.schedule import serve_monitor
@@ -192,6 +194,15 @@ def serve(
     rules_or_exit(settings)
     if interval is not None and interval < 1:
         fail(f"--interval {interval}: use 1 second or more", 2)
+    if web:
+        from newswatch.interfaces.web.security import WebConfigError
+        from newswatch.interfaces.web.server import serve_in_background
+
+        try:
+            serve_in_background(settings, settings.web_host, settings.web_port)
+        except WebConfigError as exc:
+            fail(str(exc))
+        err.print(plain(f"web app on http://{settings.web_host}:{settings.web_port}/"))
     serve_monitor(settings, interval or settings.serve_interval_s, feeds, watchlist)
 
 
@@ -310,15 +321,6 @@ def alerts(
         table.add_row(plain(a["alerted_at"][:19]), plain(a["rule_id"]), plain(a.get("title")), plain(matched),
                       _duration(a.get("delay_from_ingestion_s")), _duration(a.get("delay_from_publication_s")), plain(status))  # fmt: skip
     out.print(table)
-
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if abs(seconds) >= size:
-            return f"{seconds / size:.1f} {unit}"
-    return f"{seconds:.1f} s"
 
 
 @app.command()
@@ -555,6 +557,38 @@ def watch_backfill(
         out.print(
             plain(f"raised {done.created} alerts; delivered {done.delivered}, failed {done.deliveries_failed} (due alerts of every rule)")
         )
+
+
+@app.command()
+def web(
+    host: Annotated[str | None, typer.Option(help="address to listen on; default: setting web_host (127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="default: setting web_port (8080)")] = None,
+) -> None:
+    """Serve the web app and the JSON API (/api/v1, docs at /api/docs); beyond loopback it needs a token or users."""
+    from newswatch.interfaces.web.security import WebConfigError
+    from newswatch.interfaces.web.server import serve as serve_web
+
+    settings = settings_or_exit()
+    host, port = host or settings.web_host, port or settings.web_port
+    es_or_exit(settings)
+    err.print(plain(f"newswatch web on http://{host}:{port}/ (Ctrl-C stops it)"))
+    try:
+        serve_web(settings, host, port)
+    except WebConfigError as exc:
+        fail(str(exc))
+
+
+@app.command("web-password")
+def web_password(name: Annotated[str, typer.Argument(help="user name for the web app")]) -> None:
+    """Print a users-file line (name:scrypt hash) for setting web_users_file; the password is asked for."""
+    from newswatch.interfaces.web.security import hash_password
+
+    if ":" in name or not name.strip():
+        fail("user name: give a name without ':'", 2)
+    password = typer.prompt("password", hide_input=True, confirmation_prompt=True, err=True)
+    if len(password) < 8:
+        fail("password: use at least 8 characters", 2)
+    out.print(plain(f"{name}:{hash_password(password)}"), soft_wrap=True)
 
 
 if __name__ == "__main__":

@@ -228,18 +228,17 @@ def _reason(exc: BadRequestError) -> str:
 
 def list_alerts(es: Elasticsearch, settings: Settings, rule: str | None = None, size: int = 50, state: str | None = None) -> list[dict]:
     """Alerts, newest first; only one rule's, or only those in one delivery state, when asked."""
+    from newswatch.query.alerts import AlertFilter, find_alerts
+
     check_alerts(settings, size, state)
-    filters = [{"term": {"rule_id": rule}}] if rule else []
-    filters += [{"term": {"delivery.status": state}}] if state else []
-    resp = es.options(ignore_status=404).search(
-        index=settings.alerts_index, query={"bool": {"filter": filters}}, sort=[{"alerted_at": "desc"}], size=size
-    )
-    return [h["_source"] for h in resp.get("hits", {}).get("hits", [])]
+    return find_alerts(es, settings, AlertFilter(rule=rule, status=state, size=size))["alerts"]
 
 
-def stats(es: Elasticsearch, settings: Settings, req: SearchRequest, top: int = 10) -> dict[str, Any]:
-    """Top actors, topics and sources, and a per-day timeline, for the articles a query finds."""
+def stats(es: Elasticsearch, settings: Settings, req: SearchRequest, top: int = 10, interval: str = "day") -> dict[str, Any]:
+    """Top actors, topics and sources, and a per-day (or per-hour) timeline, for the articles a query finds."""
     check_stats(req, top)
+    if interval not in ("day", "hour"):
+        raise QueryError(f"interval {interval!r}: use day or hour")
     try:
         resp = es.search(
             index=settings.articles_alias,
@@ -250,7 +249,7 @@ def stats(es: Elasticsearch, settings: Settings, req: SearchRequest, top: int = 
                 "actors": {"terms": {"field": "actors.name", "size": top}},
                 "topics": {"terms": {"field": "topics.label", "size": top}},
                 "sources": {"terms": {"field": "source", "size": top}},
-                "per_day": {"date_histogram": {"field": "published_at", "calendar_interval": "day", "min_doc_count": 1}},
+                "timeline": {"date_histogram": {"field": "published_at", "calendar_interval": interval, "min_doc_count": 1}},
             },
         )
     except BadRequestError as exc:
@@ -259,10 +258,13 @@ def stats(es: Elasticsearch, settings: Settings, req: SearchRequest, top: int = 
         raise nothing_indexed(settings) from None
     aggs = resp["aggregations"]
     buckets = lambda name: [(b["key"], b["doc_count"]) for b in aggs[name]["buckets"]]  # noqa: E731
+    width = 10 if interval == "day" else 13  # 2020-09-13 or 2020-09-13T11
+    timeline = [(b["key_as_string"][:width], b["doc_count"]) for b in aggs["timeline"]["buckets"]]
     return {
         "total": resp["hits"]["total"]["value"],
         "actors": buckets("actors"),
         "topics": buckets("topics"),
         "sources": buckets("sources"),
-        "per_day": [(b["key_as_string"][:10], b["doc_count"]) for b in aggs["per_day"]["buckets"]],
+        "timeline": timeline,
+        **({"per_day": timeline} if interval == "day" else {}),
     }
