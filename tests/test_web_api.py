@@ -263,7 +263,7 @@ def test_the_search_page_charts_per_hour_when_everything_is_on_one_day(client):
 def test_before_anything_is_indexed_pages_say_so(settings):
     empty = TestClient(create_app(settings.model_copy(update={"index_prefix": "nwtest-nothing-here"})), base_url="http://127.0.0.1")
     r = empty.get("/search", params={"q": "x"})
-    assert r.status_code == 503 and "run `newswatch run --once` first" in r.text
+    assert r.status_code == 400 and "run `newswatch run --once` first" in r.text
     assert "run `newswatch run --once` first" in empty.get("/api/v1/search").json()["error"]
     assert empty.get("/api/v1/alerts").json()["total"] == 0
 
@@ -308,3 +308,26 @@ def test_an_unexpected_error_is_one_line_with_no_trace(settings, monkeypatch):
         assert r.status_code == 500 and "internal error" in r.text
         assert "secret internals" not in r.text and "Traceback" not in r.text
         assert r.headers["content-security-policy"].startswith("default-src 'self'")
+
+
+def test_backfill_raises_a_rules_alerts_once_per_story(client, tmp_path):
+    out = tmp_path / "alerts.jsonl"
+    rule = {"id": "lending", "keywords": ["mortgage lending"], "deliver": [{"jsonl": str(out)}]}
+    assert client.post("/api/v1/watchlists", json=rule).status_code == 201
+    dry = client.post("/api/v1/watchlists/lending/backfill", json={"since": "3650d", "dry_run": True}).json()
+    assert dry["new_alerts"] == 1 and dry["alerts_raised"] == 0
+    done = client.post("/api/v1/watchlists/lending/backfill", json={"since": "3650d"}).json()
+    assert done["alerts_raised"] == 1 and done["alerts"][0]["title"].startswith("Harbour Bank reports")
+    assert done["delivered"] >= 1 and "Harbour Bank" in out.read_text()
+    again = client.post("/api/v1/watchlists/lending/backfill", json={"since": "3650d"}).json()
+    assert again["alerts_raised"] == 0 and again["alerts"][0]["exists"]
+    assert client.get("/api/v1/alerts", params={"rule": "lending"}).json()["total"] == 1
+    assert client.post("/api/v1/watchlists/lending/backfill", json={"since": "sometime"}).status_code == 400
+    assert client.delete("/api/v1/watchlists/lending").status_code == 204
+
+
+def test_rules_outside_the_users_watchlist_are_read_only(client):
+    rules = {r["id"]: r for r in client.get("/api/v1/watchlists").json()}
+    assert not rules["kremlin-watch"]["editable"]
+    r = client.put("/api/v1/watchlists/kremlin-watch", json={"id": "kremlin-watch", "keywords": ["Kremlin"]})
+    assert r.status_code == 400 and "does not edit" in r.json()["error"]

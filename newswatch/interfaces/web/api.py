@@ -140,7 +140,7 @@ def test_rule_api(request: Request, rule_id: str) -> list[dict]:
 
 
 @v1.post("/watchlists/{rule_id}/backfill")
-def backfill_api(request: Request, rule_id: str, body: Annotated[dict[str, Any], Body()] = None) -> dict:
+def backfill_api(request: Request, rule_id: str, body: Annotated[dict[str, Any] | None, Body()] = None) -> dict:
     """Raise the alerts a rule would have raised on indexed articles (once per story), then deliver what is due.
 
     Body (JSON, optional): {"since": "30d", "dry_run": false}."""
