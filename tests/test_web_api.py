@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from newswatch.interfaces.web.app import create_app
-from newswatch.interfaces.web.security import Auth, WebConfigError, hash_password
+from newswatch.interfaces.web.security import WebConfigError, hash_password
 from newswatch.interfaces.web.server import build
 from tests.test_e2e import NEWSWATCH, error_lines, newswatch
 from tests.web_support import HOSTILE_SOURCE, drop_indices, free_port, index_demo
@@ -207,10 +207,6 @@ def test_state_changes_need_csrf_proof(client):
                         follow_redirects=False)  # fmt: skip
     assert saved.status_code == 303
     assert client.post("/watchlists/csrf-probe/delete", data={"csrf_token": token}, follow_redirects=False).status_code == 303
-
-
-def test_auth_fixture_is_not_open():
-    assert Auth(token=TOKEN).required and not Auth().required
 
 
 OPML = """<?xml version="1.0"?><opml version="2.0"><head><title>x</title></head><body>
