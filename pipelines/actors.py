@@ -346,3 +346,9 @@ def _aggregate(resolved: list[Resolved], in_title: set[str]) -> list[dict]:
         actor["weak"] = actor["confidence"] < WEAK_BELOW
         actors.append(actor)
     return sorted(actors, key=lambda a: (-a["salience"], a["first_position"]))
+
+
+def confident_names(actors: list[dict]) -> list[str]:
+    """The actors facets count: every one not marked weak. Stored flat on the article (``actor_names``)
+    because ``actors`` is an object array, which a terms aggregation cannot filter per actor."""
+    return [a["name"] for a in actors if not a.get("weak")]

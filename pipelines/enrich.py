@@ -16,7 +16,7 @@ import spacy
 from spacy.language import Language
 
 from newswatch.pipelines import dedup
-from newswatch.pipelines.actors import ActorRules, Mention, canonical_actors
+from newswatch.pipelines.actors import ActorRules, Mention, canonical_actors, confident_names
 from newswatch.pipelines.clean import clean_text, clean_title
 from newswatch.pipelines.fulltext import FullTextError, fetch_full_text
 from newswatch.pipelines.language import detect_language
@@ -86,6 +86,7 @@ def prepare(item: dict, detector: Any, settings: Settings, now: datetime | None 
         "published_at_claimed": published.isoformat() if published and not trusted else None,
         "ingested_at": (item.get("fetched_at") or now.isoformat()),
         "actors": [],
+        "actor_names": [],
         "topics": [],
         "fingerprint": dedup.fingerprint(tokens),
         "minhash": sig,
@@ -194,4 +195,5 @@ def tag_batch(articles: list[dict], models: Models, knowledge: Knowledge, batch_
                 a["ner"] = {"status": "tagged", "model": models.names[lang]}
         for a in group:
             a["topics"] = knowledge.topics(f"{a['title']}\n\n{a['text']}", a["actors"])
+            a["actor_names"] = confident_names(a["actors"])
     return articles

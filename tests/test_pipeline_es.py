@@ -100,3 +100,28 @@ def test_a_malformed_query_or_filter_is_a_clear_error(indexed):
         search(es, settings, SearchRequest("x", since="last tuesday"))
     with pytest.raises(QueryError, match="--sort"):
         search(es, settings, SearchRequest("x", sort="random"))
+
+
+def test_facets_count_confident_actors_while_search_still_finds_weak_ones(es_settings, detector):
+    """A one-off word the model guessed (weak) stays searchable but is not listed among the top actors."""
+    from newswatch.paths import SEEDS_DIR
+    from newswatch.pipelines.actors import ActorRules, Mention, canonical_actors, confident_names
+    from newswatch.pipelines.enrich import prepare
+    from newswatch.pipelines.sink import bulk_create
+    from newswatch.store import connect, ensure_indices
+
+    es = connect(es_settings)
+    ensure_indices(es, es_settings)
+    text = "Jane Doe spoke in Paris on Monday. Bailey nodded. Later Jane Doe left Paris for talks."
+    item = {"feed": {"id": "t", "url": "http://example.org/feed"}, "guid": "g1", "link": "http://example.org/a1",
+            "title": "Jane Doe speaks", "content": text}  # fmt: skip
+    article = prepare(item, detector, es_settings)
+    mentions = [Mention(span, label, text.index(span)) for span, label in (("Jane Doe", "PERSON"), ("Bailey", "PERSON"), ("Paris", "GPE"))]
+    article["actors"] = canonical_actors(mentions, ActorRules.from_file(SEEDS_DIR / "actors" / "aliases.yaml"), article["title"], text)
+    article["actor_names"] = confident_names(article["actors"])
+    bulk_create(es, es_settings.articles_alias, [article], es_settings)
+    es.indices.refresh(index=es_settings.articles_alias)
+
+    facets = dict(stats(es, es_settings, SearchRequest(""), top=20)["actors"])
+    assert facets == {"Jane Doe": 1, "Paris": 1}
+    assert search(es, es_settings, SearchRequest("", actors=("Bailey",)))["total"] == 1

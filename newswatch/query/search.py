@@ -246,7 +246,8 @@ def stats(es: Elasticsearch, settings: Settings, req: SearchRequest, top: int = 
             size=0,
             track_total_hits=True,
             aggs={
-                "actors": {"terms": {"field": "actors.name", "size": top}},
+                # Weak actors (a one-off word the model guessed) are searchable but not counted here.
+                "actors": {"terms": {"field": "actor_names", "size": top}},
                 "topics": {"terms": {"field": "topics.label", "size": top}},
                 "sources": {"terms": {"field": "source", "size": top}},
                 "timeline": {"date_histogram": {"field": "published_at", "calendar_interval": interval, "min_doc_count": 1}},
