@@ -7,7 +7,7 @@ export PREFECT_HOME ?= $(CURDIR)/.newswatch/prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export DO_NOT_TRACK ?= 1
 
-.PHONY: install up down status demo test lint bench clean web
+.PHONY: install up down status up-dask down-dask demo test lint bench clean web
 
 install: $(VENV)/.installed
 
@@ -28,6 +28,13 @@ down: ## stop Elasticsearch (and the secured test instance) and the Prefect serv
 status:
 	bash infra/elasticsearch.sh status || true
 	bash infra/prefect.sh status || true
+	bash infra/dask.sh status || true
+
+up-dask: install ## a Dask scheduler and NEWSWATCH_DASK_WORKERS (2) workers on loopback, for runner = "dask"
+	bash infra/dask.sh up
+
+down-dask:
+	bash infra/dask.sh down
 
 demo: install up ## the whole job on the bundled feeds, then search results and alerts
 	$(NW) run --once

@@ -80,6 +80,8 @@ class Settings(BaseSettings):
     direct_num_workers: int = 0  # local runner worker processes; 0 = one per CPU core (one in-process for small runs)
     parallel_min_items: int = 200  # with direct_num_workers = 0, fewer items than this run in one in-process worker
     worker_log_file: Path = Path(".newswatch/workers.log")  # what local worker processes print, kept off the terminal
+    dask_address: str = "tcp://127.0.0.1:8786"  # runner "dask": the scheduler (infra/dask.sh up starts one here)
+    dask_partitions: int = 8  # runner "dask": partitions per stage (bundles), a few per worker process
     index_batch_size: int = 200
     summary_batch_size: int = 1000  # story clusters summarised per aggregation and bulk update
 
@@ -103,7 +105,7 @@ class Settings(BaseSettings):
     @field_validator("runner")
     @classmethod
     def _known_runner(cls, v: str) -> str:
-        known = {"DirectRunner", "PrismRunner", "FlinkRunner", "SparkRunner", "PortableRunner", "DataflowRunner"}
+        known = {"DirectRunner", "PrismRunner", "FlinkRunner", "SparkRunner", "PortableRunner", "DataflowRunner", "dask"}
         if v not in known:
             raise ValueError(f"runner {v!r} is not one of {sorted(known)}")
         return v

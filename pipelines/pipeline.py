@@ -370,6 +370,9 @@ def pipeline_options(settings: Settings, items: int | None = None) -> PipelineOp
     The local runner gets one worker process per core (``direct_num_workers``), except for a run of fewer
     than ``parallel_min_items`` items, which one in-process worker finishes before more could start.
     """
+    if settings.runner == "dask":  # Beam's DaskRunner, fixed (dask_runner.py), on the cluster at dask_address
+        dask = ["--runner=newswatch.pipelines.dask_runner.DaskRunner", f"--dask_client_address={settings.dask_address}"]
+        return PipelineOptions([*dask, f"--dask_npartitions={settings.dask_partitions}", *settings.runner_options])
     args = [f"--runner={settings.runner}", *settings.runner_options]
     if settings.runner == "DirectRunner":
         small = items is not None and items < settings.parallel_min_items and not settings.direct_num_workers
