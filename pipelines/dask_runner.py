@@ -25,6 +25,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import hashlib
+import re
 import threading
 import zlib
 from collections.abc import Iterable
@@ -218,13 +219,14 @@ class _Outputs:
     """A ParDo's bundles; ``bag(tag)`` is one output, ``counters`` the bag of per-bundle counters."""
 
     bundles: db.Bag
+    name: str
 
     def bag(self, tag: str | None) -> db.Bag:
-        return self.bundles.map_partitions(_select, tag)
+        return self.bundles.map_partitions(_select, tag, token=f"{self.name}.{tag or 'main'}")
 
     @property
     def counters(self) -> db.Bag:
-        return self.bundles.map_partitions(_counters)
+        return self.bundles.map_partitions(_counters, token=f"{self.name}.counters")
 
 
 def _translate_pardo(applied: AppliedPTransform, input_bag: db.Bag, side_bags: list[db.Bag]) -> _Outputs:
@@ -242,7 +244,8 @@ def _translate_pardo(applied: AppliedPTransform, input_bag: db.Bag, side_bags: l
         side_views=tuple((type(si), si._view_options(), si._window_mapping_fn) for si in applied.side_inputs),
     )
     sides = [dask.delayed(_concat)(bag.to_delayed(optimize_graph=False)) for bag in side_bags]
-    return _Outputs(input_bag.map_partitions(_run_bundle, spec, *sides))
+    name = re.sub(r"\W+", "_", applied.full_label)  # task names say which step they run (dashboard, logs)
+    return _Outputs(input_bag.map_partitions(_run_bundle, spec, *sides, token=name), name)
 
 
 # --- 6: Read of a bounded source ----------------------------------------------------------------------
