@@ -95,6 +95,9 @@ up() {
     fi
   else
     stop_workers
+    if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+      die "port $PORT is taken by a process not started from here: set NEWSWATCH_DASK_PORT, or NEWSWATCH_DASK_ADDRESS to use that cluster"
+    fi
     start_scheduler
   fi
   local running=0 f

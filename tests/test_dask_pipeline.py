@@ -7,7 +7,9 @@ import os
 import random
 import socket
 import subprocess
+import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -35,16 +37,27 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@dataclass
+class Cluster:
+    address: str
+    env: dict[str, str]  # what infra/dask.sh was started with
+    home: Path  # its pid files, logs and the code version the workers run
+
+    def worker_pids(self) -> set[str]:
+        return {p.read_text().strip() for p in self.home.glob("worker-*.pid")}
+
+
 @pytest.fixture(scope="module")
-def dask_cluster(tmp_path_factory) -> Iterator[str]:
+def dask_cluster(tmp_path_factory) -> Iterator[Cluster]:
     """A scheduler and 2 worker processes started by infra/dask.sh on a free port; stopped at the end, whatever happens."""
     env = {k: v for k, v in os.environ.items() if k != "NEWSWATCH_DASK_ADDRESS"}
-    home = str(tmp_path_factory.mktemp("dask"))
-    env |= {"NEWSWATCH_DASK_PORT": str(free_port()), "NEWSWATCH_DASK_WORKERS": "2", "NEWSWATCH_DASK_HOME": home}
+    home = tmp_path_factory.mktemp("dask")
+    env |= {"NEWSWATCH_DASK_PORT": str(free_port()), "NEWSWATCH_DASK_WORKERS": "2", "NEWSWATCH_DASK_HOME": str(home)}
+    env["NEWSWATCH_DASK_BIN"] = str(Path(sys.executable).parent)  # workers in the environment running the tests
     try:
         up = dask_sh("up", env)
         assert up.returncode == 0, up.stderr
-        yield dask_sh("address", env).stdout.strip()
+        yield Cluster(dask_sh("address", env).stdout.strip(), env, home)
     finally:
         dask_sh("down", env)
     assert dask_sh("status", env).returncode != 0, "the test's Dask cluster is still up"
@@ -135,22 +148,40 @@ def decided(doc: dict) -> dict:
 
 
 @pytest.fixture
-def dask_settings(es_settings: Settings, dask_cluster: str) -> Iterator[Settings]:
+def dask_settings(es_settings: Settings, dask_cluster: Cluster) -> Iterator[Settings]:
     prefix = f"{es_settings.index_prefix}-dask"
-    settings = es_settings.model_copy(update={"index_prefix": prefix, "runner": "dask", "dask_address": dask_cluster})
+    settings = es_settings.model_copy(update={"index_prefix": prefix, "runner": "dask", "dask_address": dask_cluster.address})
     yield settings
     es = connect(settings)  # its indices go with es_settings' (same prefix); its templates are its own
     for name in ("articles", "copies", "alerts", "feeds"):
         es.options(ignore_status=404).indices.delete_index_template(name=f"{settings.index_prefix}-{name}")
 
 
-def test_workers_run_this_checkout(dask_cluster: str):
+def test_workers_run_this_checkout(dask_cluster: Cluster):
     from distributed import Client
 
-    with Client(dask_cluster, timeout=30) as client:
+    with Client(dask_cluster.address, timeout=30) as client:
         paths = client.run(lambda: __import__("newswatch.pipelines.pipeline").__file__)
     assert len(paths) == 2
     assert {Path(p).resolve().parent for p in paths.values()} == {PROJECT_ROOT / "newswatch"}
+
+
+def test_up_again_keeps_the_workers_and_restarts_them_when_the_code_changed(dask_cluster: Cluster):
+    before = dask_cluster.worker_pids()
+    assert dask_sh("up", dask_cluster.env).returncode == 0
+    assert dask_cluster.worker_pids() == before
+    (dask_cluster.home / "code-version").write_text("older code\n")  # as if the checkout changed since they started
+    again = dask_sh("up", dask_cluster.env)
+    assert again.returncode == 0 and "code changed" in again.stderr
+    assert len(dask_cluster.worker_pids()) == 2 and not dask_cluster.worker_pids() & before
+
+
+def test_an_existing_cluster_named_by_address_starts_nothing(dask_cluster: Cluster, tmp_path: Path):
+    env = {**dask_cluster.env, "NEWSWATCH_DASK_ADDRESS": dask_cluster.address, "NEWSWATCH_DASK_HOME": str(tmp_path / "unused")}
+    up = dask_sh("up", env)
+    assert up.returncode == 0 and "2 workers" in up.stderr and "nothing started" in up.stderr
+    assert not (tmp_path / "unused").exists()
+    assert dask_sh("down", env).returncode == 0 and dask_sh("status", dask_cluster.env).returncode == 0
 
 
 def test_dask_indexes_exactly_what_the_local_runner_indexes(es_settings: Settings, dask_settings: Settings):

@@ -30,7 +30,9 @@ RUNNERS = [pytest.param(DaskRunner, id="fixed"), STOCK]
 def cluster_address():
     from dask.distributed import LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", scheduler_port=0, dashboard_address=":0"
+    ) as cluster:
         yield cluster.scheduler_address
 
 
@@ -40,7 +42,10 @@ def run(runner_class, build, address: str, partitions: int = 4):
     p = beam.Pipeline(runner=runner_class(), options=options)
     build(p)
     result = p.run()
-    result.wait_until_finish(duration=TIMEOUT_MS)
+    try:
+        result.wait_until_finish(duration=TIMEOUT_MS)
+    finally:
+        result.client.close()  # the stock runner never closes its client
     return result
 
 
