@@ -52,7 +52,7 @@ from apache_beam.utils import counters
 from apache_beam.utils.windowed_value import WindowedValue
 from dask.base import tokenize
 
-POOL_KEYS = 32  # distinct DoFns a worker keeps set up; the least recently used is torn down
+POOL_STEPS = 64  # steps whose DoFns a worker keeps set up; the least recently used step's are torn down
 
 
 # --- 8. the shuffle ---------------------------------------------------------------------------------
@@ -86,42 +86,44 @@ def _values(group: tuple) -> tuple:
 
 
 class _DoFnPool:
-    """Set-up DoFn instances by DoFn identity; a bundle borrows one and gives it back when it succeeded."""
+    """Set-up DoFn instances by step: a bundle borrows one and gives it back when it succeeded.
 
-    def __init__(self, max_keys: int) -> None:
-        self.max_keys = max_keys
-        self.idle: collections.OrderedDict[str, list[DoFn]] = collections.OrderedDict()
+    A worker keeps only the latest version of each step's DoFn (its pickled bytes' digest): a changed
+    DoFn (new settings or rules) replaces the old instances, which are torn down, so a long-lived
+    worker holds at most one generation of models per step (and per concurrent bundle).
+    """
+
+    def __init__(self, max_steps: int) -> None:
+        self.max_steps = max_steps
+        self.idle: collections.OrderedDict[str, tuple[str, list[DoFn]]] = collections.OrderedDict()
         self.lock = threading.Lock()
 
-    def borrow(self, key: str, fn_bytes: bytes) -> DoFn:
+    def borrow(self, step: str, digest: str, fn_bytes: bytes) -> DoFn:
         with self.lock:
-            idle = self.idle.get(key)
-            if idle:
-                self.idle.move_to_end(key)
+            version, idle = self.idle.get(step, ("", []))
+            if version == digest and idle:
+                self.idle.move_to_end(step)
                 return idle.pop()
         fn = pickler.loads(fn_bytes)
         fn.setup()
         return fn
 
-    def give_back(self, key: str, fn: DoFn) -> None:
-        evicted: list[DoFn] = []
+    def give_back(self, step: str, digest: str, fn: DoFn) -> None:
+        stale: list[DoFn] = []
         with self.lock:
-            self.idle.setdefault(key, []).append(fn)
-            self.idle.move_to_end(key)
-            while len(self.idle) > self.max_keys:
-                evicted += self.idle.popitem(last=False)[1]
-        for old in evicted:
+            version, idle = self.idle.get(step, (digest, []))
+            if version != digest:
+                stale, idle = idle, []
+            idle.append(fn)
+            self.idle[step] = (digest, idle)
+            self.idle.move_to_end(step)
+            while len(self.idle) > self.max_steps:
+                stale += self.idle.popitem(last=False)[1][1]
+        for old in stale:
             old.teardown()
 
-    def clear(self) -> None:
-        with self.lock:
-            fns = [fn for idle in self.idle.values() for fn in idle]
-            self.idle.clear()
-        for fn in fns:
-            fn.teardown()
 
-
-_POOL = _DoFnPool(POOL_KEYS)
+_POOL = _DoFnPool(POOL_STEPS)
 
 
 # --- 1, 2, 4, 5: one bundle of a ParDo ----------------------------------------------------------------
@@ -171,7 +173,7 @@ def _run_bundle(items: Iterable, spec: _ParDoSpec, *side_values: list) -> list[_
     previous = statesampler.get_current_tracker()
     sampler = statesampler.StateSampler(spec.label, counters.CounterFactory())
     statesampler.set_current_tracker(sampler)
-    fn = _POOL.borrow(spec.fn_key, spec.fn_bytes)
+    fn = _POOL.borrow(spec.label, spec.fn_key, spec.fn_bytes)
     try:
         with sampler.scoped_state(spec.label, "process", metrics_container=container):
             invoker = DoFnInvoker.create_invoker(
@@ -193,7 +195,7 @@ def _run_bundle(items: Iterable, spec: _ParDoSpec, *side_values: list) -> list[_
         raise
     finally:
         statesampler.set_current_tracker(previous)
-    _POOL.give_back(spec.fn_key, fn)
+    _POOL.give_back(spec.label, spec.fn_key, fn)
     outputs = {tag: r.values for tag, r in receivers.items()}
     return [_Bundle(outputs, dict(container.get_cumulative().counters))]
 

@@ -190,3 +190,26 @@ def test_the_shuffle_hash_is_stable_across_processes():
         env["PYTHONHASHSEED"] = seed
         outs.add(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout)
     assert outs == {f"{stable_hash('story-1')} {stable_hash(b'x')} {stable_hash(('a', 1))}\n"}
+
+
+class AddOffset(beam.DoFn):
+    def __init__(self, offset: int) -> None:
+        self.offset = offset
+
+    def setup(self) -> None:
+        self.ready_offset = self.offset  # what a model or client made in setup would hold
+
+    def process(self, n):
+        yield n + self.ready_offset
+
+
+def test_a_dofn_changed_between_runs_is_set_up_again_not_reused(cluster_address, tmp_path):
+    """Workers keep set-up DoFns between runs, but only while the DoFn is the same (same settings, same rules)."""
+    for offset in (100, 200):
+        out = tmp_path / str(offset)
+        run(
+            DaskRunner,
+            lambda p, o=offset, d=out: p | beam.Create(range(20)) | "Add" >> beam.ParDo(AddOffset(o)) | beam.ParDo(WriteLines(str(d))),
+            cluster_address,
+        )
+        assert written(out) == [n + offset for n in range(20)]
