@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 from xml.etree import ElementTree as ET
 
 import jsonschema
 import yaml
 
-from newswatch.paths import SCHEMAS_DIR
-from newswatch.pipelines.urls import stable_id
+from newswatch.paths import DEMO_FEEDS_DIR, SCHEMAS_DIR
+from newswatch.pipelines.urls import is_http_url, stable_id
 
 
 class FeedListError(ValueError):
@@ -49,12 +50,44 @@ class Feed:
                 "tags": list(self.tags), "full_text": self.full_text}  # fmt: skip
 
 
-def load_feeds(path: Path) -> list[Feed]:
+class FeedList(list[Feed]):
+    """The usable feeds of a list; ``skipped`` has one line for each entry that was left out, and why."""
+
+    def __init__(self, feeds: list[Feed] | None = None, skipped: list[str] | None = None) -> None:
+        super().__init__(feeds or [])
+        self.skipped = skipped or []
+
+
+def load_feeds(path: Path, local_dirs: Sequence[Path] = (DEMO_FEEDS_DIR,)) -> FeedList:
+    """The feeds of a YAML or OPML list. A bad entry is skipped with its reason; a bad file raises ``FeedListError``.
+
+    Only http(s) feeds are polled, and local feed files only inside ``local_dirs`` (setting local_feed_dirs):
+    a feed list from elsewhere must not make newswatch read, index or probe the machine's files.
+    """
     path = Path(path)
     if not path.exists():
         raise FeedListError(f"feed list {path}: file not found")
     if path.suffix.lower() in (".opml", ".xml"):
-        return read_opml(path)
+        return read_opml(path, local_dirs)
+    return _checked(path, _read_yaml(path), local_dirs)
+
+
+def read_opml(path: Path, local_dirs: Sequence[Path] = (DEMO_FEEDS_DIR,)) -> FeedList:
+    return _checked(path, _opml_entries(path), local_dirs)
+
+
+def _checked(path: Path, entries: list[dict], local_dirs: Sequence[Path]) -> FeedList:
+    allowed = [Path(d).resolve() for d in local_dirs]
+    feeds = FeedList()
+    for n, entry in enumerate(entries, start=1):
+        try:
+            feeds.append(_feed(entry, path.parent, allowed))
+        except ValueError as exc:
+            feeds.skipped.append(f"feed list {path}: entry {n}: {exc}, skipped")
+    return feeds
+
+
+def _read_yaml(path: Path) -> list[dict]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {"feeds": []}
         jsonschema.validate(data, json.loads((SCHEMAS_DIR / "feedlist.schema.json").read_text()))
@@ -64,29 +97,45 @@ def load_feeds(path: Path) -> list[Feed]:
         where = "/".join(str(p) for p in exc.absolute_path) or "(top)"
         raise FeedListError(f"feed list {path}: at {where}: {exc.message}") from exc
     list_max = data.get("max_interval_s")
-    return [_feed({"max_interval_s": list_max, **entry}, path.parent) for entry in data["feeds"]]
+    return [{"max_interval_s": list_max, **entry} for entry in data["feeds"]]
 
 
-def _feed(entry: dict, base: Path) -> Feed:
-    url = entry["url"]
-    if urlsplit(url).scheme not in ("http", "https", "file"):
-        url = str((base / url).resolve())  # a path relative to the feed list
+def _feed(entry: dict, base: Path, allowed: list[Path]) -> Feed:
     options = {k: entry.get(k) for k in ("name", "source", "language", "interval_s", "max_interval_s")}
+    url = feed_location(entry["url"], base, allowed)
     return Feed(url, **options, tags=tuple(entry.get("tags", [])), full_text=bool(entry.get("full_text", False)))
 
 
-def read_opml(path: Path) -> list[Feed]:
+def feed_location(url: str, base: Path, allowed: list[Path]) -> str:
+    """An http(s) URL as it is, or a local path (``file://`` or relative to the list) inside an allowed folder."""
+    try:
+        parts = urlsplit(url.strip())
+        scheme = parts.scheme.lower()
+        if scheme in ("http", "https") and not is_http_url(url):
+            raise ValueError("no host, or a port that is not a number")
+    except ValueError as exc:
+        raise ValueError(f"invalid URL {url[:200]!r} ({exc})") from None
+    if scheme in ("http", "https"):
+        return url.strip()
+    if scheme not in ("", "file"):
+        raise ValueError(f"unsupported scheme {scheme!r} in {url[:200]!r} (feeds are http or https)")
+    local = (base / (unquote(parts.path) if scheme == "file" else url.strip())).resolve()
+    if not any(local.is_relative_to(d) for d in allowed):
+        raise ValueError(f"local feed file {url.strip()[:200]!r} ({local}) is outside the folders allowed by setting local_feed_dirs")
+    return str(local)
+
+
+def _opml_entries(path: Path) -> list[dict]:
+    """The entries of an OPML list (outlines with an ``xmlUrl``), in the YAML list's shape."""
     try:
         root = ET.parse(path).getroot()
     except ET.ParseError as exc:
         raise FeedListError(f"feed list {path}: not valid OPML: {exc}") from exc
-    feeds = []
-    for outline in root.iter("outline"):
-        url = outline.get("xmlUrl")
-        if url:
-            name = outline.get("title") or outline.get("text")
-            feeds.append(_feed({"url": url, "name": name, "language": outline.get("language")}, path.parent))
-    return feeds
+    return [
+        {"url": o.get("xmlUrl"), "name": o.get("title") or o.get("text"), "language": o.get("language")}
+        for o in root.iter("outline")
+        if o.get("xmlUrl")
+    ]
 
 
 def write_opml(feeds: list[Feed]) -> str:

@@ -1,7 +1,9 @@
 """The ``monitor`` flow: poll the feeds, land new items in the raw store, run the pipeline, report counts.
 
 Tasks stay thin over the plain functions in flows/ and pipelines/; retries and scheduling live here.
-Elasticsearch being down never loses an item: they wait in the raw store for the next run.
+Elasticsearch being down never loses an item: they wait in the raw store for the next run. Every
+failure a run expects (the server gone at any stage, a full disk, a bad batch) is one line in the
+report, never an exception out of a task: no traceback reaches the user.
 """
 
 from __future__ import annotations
@@ -12,19 +14,24 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
+from elasticsearch import ApiError, TransportError
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from rich.progress import Progress, TextColumn
 
 from newswatch.flows import feed_state
+from newswatch.flows.batches import BatchOutcome, one_line, process_pending
 from newswatch.flows.delivery import DeliveryReport, deliver_pending
 from newswatch.flows.feedlist import Feed, load_feeds
 from newswatch.flows.poll import FeedResult, poll_feeds
-from newswatch.flows.raw_store import RawStore
+from newswatch.flows.raw_store import RawStore, RawStoreError
+from newswatch.flows.run_lock import RunInProgress, run_lock
+from newswatch.pipelines import deadletter
 from newswatch.pipelines.pipeline import run as run_pipeline
 from newswatch.settings import Settings, load_settings
-from newswatch.store import StoreUnavailable, check_available, connect, ensure_indices
+from newswatch.store import StoreUnavailable, check_available, connect, ensure_indices, safe_url
 
 
 @dataclass
@@ -35,6 +42,7 @@ class MonitorReport:
     failed: int = 0
     new_items: int = 0
     batches_processed: int = 0
+    batches_quarantined: int = 0
     articles_indexed: int = 0
     copies: int = 0
     alerts: int = 0
@@ -44,6 +52,8 @@ class MonitorReport:
     alerts_pending: int = 0  # still undelivered after the run; ``pending_reason`` says why
     pending_reason: str = ""
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    locked: bool = False  # another run held the data dir: this one did nothing
     # Seconds per stage: poll, store, pipeline, delivery (wall clock); clean, lookups, tag, match, index,
     # summaries (inside the pipeline, summed over its worker processes).
     seconds: dict[str, float] = field(default_factory=dict)
@@ -55,6 +65,14 @@ class MonitorReport:
             yield
         finally:
             self.seconds[stage] = round(self.seconds.get(stage, 0.0) + time.perf_counter() - start, 3)
+
+    def error(self, line: str) -> None:
+        get_run_logger().error(line)
+        self.errors.append(line)
+
+    def warning(self, line: str) -> None:
+        get_run_logger().warning(line)
+        self.warnings.append(line)
 
 
 @task(name="poll-feeds", cache_policy=NO_CACHE)
@@ -75,113 +93,158 @@ def poll_task(feeds: list[Feed], settings: Settings, states: dict[str, dict]) ->
         return asyncio.run(poll_feeds(feeds, settings, known, on_done=done))
 
 
-@task(name="store-raw-batch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
+@task(name="store-raw-batch", cache_policy=NO_CACHE)
 def store_task(store: RawStore, items: list[dict]) -> str | None:
-    return store.write_batch(items)
+    """The batch's URL; a store that cannot take it (disk full) is one line, and its temporary file is gone."""
+    try:
+        store.write_batch(items)
+    except RawStoreError as exc:
+        return f"{exc}: the feeds are polled again next run"
+    return None
 
 
-@task(name="run-pipeline", cache_policy=NO_CACHE)
-def pipeline_task(batches: list[str], settings: Settings) -> dict[str, int]:
-    return run_pipeline(batches, settings).counters
+@task(name="process-batches", cache_policy=NO_CACHE)
+def pipeline_task(store: RawStore, settings: Settings) -> BatchOutcome:
+    return process_pending(store, settings, lambda batches, s: run_pipeline(batches, s).counters)
 
 
 def monitor_once(settings: Settings, force: bool = False) -> MonitorReport:
     """One pass: the body of the ``monitor`` flow (its tasks need a flow run around them)."""
-    log = get_run_logger()
     report = MonitorReport()
-    feeds = load_feeds(settings.feeds_file)
+    feeds = load_feeds(settings.feeds_file, settings.local_feed_dirs)
     report.feeds = len(feeds)
+    for line in feeds.skipped:
+        report.error(line)
     es = connect(settings)
     try:
         check_available(es, settings)
         ensure_indices(es, settings)
         states = feed_state.load_states(es, settings, feeds)
-    except StoreUnavailable as exc:
+    except (StoreUnavailable, TransportError, ApiError) as exc:
         es, states = None, {}
-        report.errors.append(f"{exc}: new items are kept in the raw store for the next run")
+        outage = f"{_store_error(exc, settings)}: new items are kept in the raw store for the next run"
     feeds = [feed_state.with_moves(f, states.get(f.id)) for f in feeds]
     due = feeds if force else [f for f in feeds if feed_state.is_due(states.get(f.id))]
     with report.timed("poll"):
         results = poll_task(due, settings, states)
     store = RawStore(settings.data_dir)
-    for r in results:
-        report.polled += 1
-        if r.status == "failed":
-            report.failed += 1
-            log.error(r.line())
-            report.errors.append(r.line())
-        elif r.status == "not_modified":
-            report.not_modified += 1
-        elif r.warning:
-            log.warning(r.line())
+    count_polls(results, report)
     fresh = {r.feed.id: feed_state.new_items(r, states.get(r.feed.id)) for r in results}
     items = [it for r in results for it in fresh[r.feed.id]]
     report.new_items = len(items)
     with report.timed("store"):
-        store_task(store, items)
+        store_error = store_task(store, items)
+    if store_error:
+        report.error(store_error)  # feed states are not saved: the same items are fetched again
+        return report
     if es is None:
-        log.error(report.errors[0])
+        report.error(outage)
         return report
     new_states = [feed_state.next_state(r, states.get(r.feed.id), settings, len(fresh[r.feed.id])) for r in results]
-    feed_state.save_states(es, settings, new_states)
+    try:
+        feed_state.save_states(es, settings, new_states)
+    except (TransportError, ApiError) as exc:
+        report.error(f"{_store_error(exc, settings)}: new items are kept in the raw store for the next run")
+        return report
     del results, fresh, items, new_states  # the items are in the raw store now; the pipeline streams them from there
-    process_pending(store, settings, report)
-    deliver(settings, report)
+    if process_and_report(store, settings, report):
+        deliver(settings, report)
     return report
 
 
+def count_polls(results: list[FeedResult], report: MonitorReport) -> None:
+    """Each feed's outcome into the report: a failure is an error line, a feed kept despite faults a warning."""
+    for r in results:
+        report.polled += 1
+        if r.status == "failed":
+            report.failed += 1
+            report.error(r.line())
+        elif r.status == "not_modified":
+            report.not_modified += 1
+        elif r.warning:
+            report.warning(r.line())
+
+
+def _store_error(exc: BaseException, settings: Settings) -> str:
+    """Elasticsearch failing, as one line naming the server (never its credentials)."""
+    if isinstance(exc, StoreUnavailable):
+        return str(exc)
+    return f"Elasticsearch at {safe_url(settings.es_url)} failed ({one_line(exc)})"
+
+
 @task(name="deliver-alerts", cache_policy=NO_CACHE)
-def deliver_task(settings: Settings) -> DeliveryReport:
-    return deliver_pending(connect(settings), settings)
+def deliver_task(settings: Settings) -> DeliveryReport | str:
+    """The delivery report, or one line when Elasticsearch failed under it (alerts stay pending)."""
+    try:
+        return deliver_pending(connect(settings), settings)
+    except (TransportError, ApiError, StoreUnavailable) as exc:
+        return f"alert delivery stopped, undelivered alerts wait for the next run: {_store_error(exc, settings)}"
 
 
 def deliver(settings: Settings, report: MonitorReport) -> None:
     """Deliver due alerts after indexing; a failing target is recorded and retried next run, never blocking."""
     with report.timed("delivery"):
         result = deliver_task(settings)
+    if isinstance(result, str):
+        report.error(result)
+        return
     report.alerts_delivered, report.deliveries_failed = result.delivered, result.failed
     report.alerts_pending, report.pending_reason = result.pending, result.why_pending()
-    if result.pending:
-        get_run_logger().warning("%d alerts wait: %s", result.pending, result.why_pending())
 
 
-def process_pending(store: RawStore, settings: Settings, report: MonitorReport) -> None:
-    """Run the pipeline over every pending batch; mark them done only once it has succeeded."""
-    log = get_run_logger()
-    batches = store.pending()
-    if not batches:
-        return
-    try:
-        with report.timed("pipeline"):
-            counters = pipeline_task(batches, settings)
-    except Exception as exc:  # the batches stay pending: nothing is lost
-        msg = f"pipeline failed, {len(batches)} raw batches kept for the next run: {_one_line(exc)}"
-        log.error(msg)
-        report.errors.append(msg)
-        return
-    for b in batches:
-        store.mark_done(b)
-    report.batches_processed = len(batches)
+def process_and_report(store: RawStore, settings: Settings, report: MonitorReport) -> bool:
+    """Process the pending batches into the report; False when Elasticsearch failed (all batches wait)."""
+    started = datetime.now(UTC)
+    with report.timed("pipeline"):
+        outcome = pipeline_task(store, settings)
+    for line in outcome.failed:
+        report.error(line)
+    if outcome.outage:
+        report.error(outcome.outage)
+        return False
+    counters = outcome.counters
+    report.batches_processed = len(outcome.done)
+    report.batches_quarantined = len(outcome.quarantined)
     report.articles_indexed = counters.get("articles_created", 0)
     report.copies = counters.get("copies_created", 0)
     report.alerts = counters.get("alerts_created", 0)
-    report.items_rejected = counters.get("items_rejected", 0)
+    report.items_rejected = sum(counters.get(k, 0) for k in ("items_rejected", "articles_rejected", "copies_rejected", "alerts_rejected"))
     for name, ms in counters.items():
         if name.startswith("ms_"):
             report.seconds[name[3:]] = round(ms / 1000, 3)
-    log.info("pipeline counters: %s", counters)
+    report_rejects(settings, started, report)
+    get_run_logger().info("pipeline counters: %s", dict(counters))
+    return True
 
 
-def _one_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {lines[0][:300] if lines else ''}"
+def report_rejects(settings: Settings, started: datetime, report: MonitorReport, limit: int = 20) -> None:
+    """One line per item this run rejected (the first ``limit``), read back from the dead-letter index."""
+    try:
+        records, total = deadletter.since(connect(settings), settings, started, limit)
+    except (TransportError, ApiError) as exc:
+        report.error(f"{_store_error(exc, settings)}: rejected items are in {settings.deadletter_index}")
+        return
+    for rec in records:
+        report.error(deadletter.line(rec))
+    if total > len(records):
+        report.error(f"{total - len(records)} more items rejected; every record is in the index {settings.deadletter_index}")
+
+
+def locked_report(exc: RunInProgress) -> dict:
+    report = MonitorReport(locked=True)
+    report.error(str(exc))
+    return report.__dict__
 
 
 @flow(name="monitor", log_prints=True)
 def monitor(feeds_file: str | None = None, watchlist_file: str | None = None, force: bool = False, interval_s: int | None = None) -> dict:
-    """Poll the due feeds and process what is new; returns the run's counts."""
+    """Poll the due feeds and process what is new; returns the run's counts. One run at a time per data dir."""
     settings = load_settings(feeds_file=feeds_file, watchlist_file=watchlist_file, serve_interval_s=interval_s)
-    report = monitor_once(settings, force=force)
+    try:
+        with run_lock(settings.data_dir):
+            report = monitor_once(settings, force=force)
+    except RunInProgress as exc:
+        return locked_report(exc)
     get_run_logger().info(
         "feeds=%d polled=%d not_modified=%d failed=%d new_items=%d articles_indexed=%d copies=%d alerts=%d",
         report.feeds, report.polled, report.not_modified, report.failed, report.new_items,
@@ -192,12 +255,18 @@ def monitor(feeds_file: str | None = None, watchlist_file: str | None = None, fo
 
 @flow(name="replay")
 def replay_flow() -> dict:
-    """Process every pending raw batch (left by an outage, or requeued by ``newswatch replay --all``)."""
+    """Process every pending raw batch (left by an outage, or requeued by ``newswatch replay --all/--quarantined``)."""
     settings = load_settings()
-    es = connect(settings)
-    check_available(es, settings)
-    ensure_indices(es, settings)
     report = MonitorReport()
-    process_pending(RawStore(settings.data_dir), settings, report)
-    deliver(settings, report)
+    try:
+        with run_lock(settings.data_dir):
+            es = connect(settings)
+            check_available(es, settings)
+            ensure_indices(es, settings)
+            if process_and_report(RawStore(settings.data_dir), settings, report):
+                deliver(settings, report)
+    except RunInProgress as exc:
+        return locked_report(exc)
+    except (StoreUnavailable, TransportError, ApiError) as exc:
+        report.error(f"{_store_error(exc, settings)}: the raw batches stay pending")
     return report.__dict__

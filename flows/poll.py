@@ -17,12 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import feedparser
 import httpx
 
 from newswatch.flows.feedlist import Feed
+from newswatch.pipelines.urls import is_http_url
 from newswatch.settings import Settings
 
 MAX_REDIRECTS = 5
@@ -142,7 +143,8 @@ def parse_feed(feed: Feed, body: bytes, headers: dict, settings: Settings, fetch
         if not parsed.version:
             raise FeedError("not_a_feed", f"not an RSS/Atom feed ({reason or 'no feed elements found'})")
         return [], reason and f"malformed: {reason}"
-    items = [entry_to_item(e, feed, fetched_at) for e in parsed.entries[: settings.max_items_per_feed]]
+    base = link_base(parsed.feed.get("link"), feed)
+    items = [entry_to_item(e, feed, fetched_at, base) for e in parsed.entries[: settings.max_items_per_feed]]
     source_title = parsed.feed.get("title")
     if source_title and not feed.source:
         for it in items:
@@ -172,7 +174,7 @@ def parse_json_feed(feed: Feed, body: bytes, settings: Settings, fetched_at: dat
         items.append({
             "feed": {**feed.describe(), "source": feed.source or doc.get("title"), "title": feed.name or doc.get("title")},
             "guid": str(it.get("id")) if it.get("id") is not None else None,
-            "link": it.get("url") or it.get("external_url"),
+            "link": resolve_link(it.get("url") or it.get("external_url"), link_base(doc.get("home_page_url"), feed)),
             "title": it.get("title", ""),
             "summary": it.get("summary", ""),
             "content": it.get("content_html") or it.get("content_text") or "",
@@ -202,12 +204,30 @@ def _iso(struct: time.struct_time | None) -> str | None:
     return datetime.fromtimestamp(calendar.timegm(struct), UTC).isoformat() if struct else None
 
 
-def entry_to_item(e: feedparser.FeedParserDict, feed: Feed, fetched_at: datetime) -> dict:
+def link_base(channel_link: str | None, feed: Feed) -> str | None:
+    """What a relative item link is relative to (after any xml:base): the channel's link, else the feed's URL."""
+    for candidate in (channel_link, feed.fetch_url):
+        if candidate and is_http_url(candidate):
+            return candidate
+    return None
+
+
+def resolve_link(link: str | None, base: str | None) -> str | None:
+    """A relative link made absolute against ``base``; other links as they are (``prepare`` judges them)."""
+    if not isinstance(link, str) or not base:
+        return link
+    try:
+        return link if urlsplit(link.strip()).scheme else urljoin(base, link.strip())
+    except ValueError:
+        return link
+
+
+def entry_to_item(e: feedparser.FeedParserDict, feed: Feed, fetched_at: datetime, base: str | None = None) -> dict:
     content = e.get("content") or []
     return {
         "feed": feed.describe(),
         "guid": e.get("id") or e.get("guid"),
-        "link": e.get("link"),
+        "link": resolve_link(e.get("link"), base),
         "title": e.get("title", ""),
         "summary": e.get("summary", ""),
         "content": content[0].get("value", "") if content else "",

@@ -8,6 +8,7 @@ import newswatch.seeds
 
 SCHEMAS_DIR = Path(newswatch.schemas.__file__).resolve().parent
 SEEDS_DIR = Path(newswatch.seeds.__file__).resolve().parent
+DEMO_FEEDS_DIR = SEEDS_DIR / "demo" / "feeds"  # the only local feed files allowed by default
 # The checkout's root (benchmarks, infra/ scripts); in an installed wheel it is site-packages' parent
 # and only the bundled data above is used.
 PROJECT_ROOT = SEEDS_DIR.parent

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
-from newswatch.paths import SEEDS_DIR
+from newswatch.paths import DEMO_FEEDS_DIR, SEEDS_DIR
 
 
 class Settings(BaseSettings):
@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     taxonomy_file: Path = SEEDS_DIR / "taxonomy" / "iptc-topics.yaml"
     aliases_file: Path = SEEDS_DIR / "actors" / "aliases.yaml"
     data_dir: str = ".newswatch/data"
+    # Feed lists may name local feed files only inside these folders (default: the bundled demo feeds).
+    local_feed_dirs: list[Path] = Field(default_factory=lambda: [DEMO_FEEDS_DIR])
 
     # Polling
     poll_concurrency: int = 32
@@ -66,6 +68,7 @@ class Settings(BaseSettings):
     max_text_chars: int = 100_000
     max_field_chars: int = 1_000  # titles, summaries, names, URLs
     max_list_items: int = 50  # authors, categories, enclosures
+    max_url_chars: int = 2048  # an item whose link or guid is longer is rejected before any lookup
     fulltext_enabled: bool = False
     fulltext_allow_private: bool = False
     fulltext_min_words: int = 80
@@ -83,6 +86,8 @@ class Settings(BaseSettings):
     dask_address: str = "tcp://127.0.0.1:8786"  # runner "dask": the scheduler (infra/dask.sh up starts one here)
     dask_partitions: int = 8  # runner "dask": partitions per stage (bundles), a few per worker process
     index_batch_size: int = 200
+    batch_max_attempts: int = 3  # a raw batch failing this many runs is quarantined (see `newswatch batches`)
+    deadletter_raw_chars: int = 20_000  # how much of a rejected raw item the dead-letter record keeps
     summary_batch_size: int = 1000  # story clusters summarised per aggregation and bulk update
 
     # Alert delivery

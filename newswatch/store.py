@@ -54,12 +54,16 @@ def _template(name: str) -> dict[str, Any]:
 
 
 def ensure_indices(es: Elasticsearch, settings: Settings) -> None:
-    """Apply the templates and create the indices and the articles alias; safe to run every time."""
+    """Apply the templates and create the indices and the articles alias; safe to run every time.
+
+    Every index newswatch creates has a template here, so each follows the es_shards/es_replicas settings.
+    """
     layout = {
         "articles": f"{settings.articles_alias}-*",
         "copies": settings.copies_index,
         "alerts": settings.alerts_index,
         "feeds": settings.feeds_index,
+        "deadletter": settings.deadletter_index,
     }
     shards = {"number_of_shards": settings.es_shards, "number_of_replicas": settings.es_replicas}
     for name, pattern in layout.items():
@@ -69,10 +73,17 @@ def ensure_indices(es: Elasticsearch, settings: Settings) -> None:
         es.indices.put_index_template(name=f"{settings.index_prefix}-{name}", **body)
     if not es.indices.exists_alias(name=settings.articles_alias):
         _create(es, f"{settings.articles_alias}-000001", aliases={settings.articles_alias: {"is_write_index": True}})
-    for index in (layout["copies"], settings.alerts_index, settings.feeds_index):
+    for index in (layout["copies"], settings.alerts_index, settings.feeds_index, settings.deadletter_index):
         _create(es, index)
-    dead = {"properties": {"document": {"type": "object", "enabled": False}, "reason": {"type": "text"}, "at": {"type": "date"}}}
-    _create(es, settings.deadletter_index, mappings=dead)
+    _follow_replicas(es, settings, [settings.articles_alias, *list(layout.values())[1:]])
+
+
+def _follow_replicas(es: Elasticsearch, settings: Settings, indices: list[str]) -> None:
+    """An index made before its template existed (older versions' dead-letter index) takes the replicas setting too."""
+    current = es.indices.get_settings(index=",".join(indices), name="index.number_of_replicas")
+    off = [name for name, body in current.items() if body["settings"]["index"]["number_of_replicas"] != str(settings.es_replicas)]
+    if off:
+        es.indices.put_settings(index=",".join(off), settings={"index": {"number_of_replicas": settings.es_replicas}})
 
 
 def _create(es: Elasticsearch, index: str, **body: Any) -> None:

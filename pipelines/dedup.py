@@ -77,3 +77,8 @@ def similarity(a: list[int], b: list[int]) -> float:
     if not a or len(a) != len(b):
         return 0.0
     return float(np.mean(np.asarray(a, dtype=np.uint64) == np.asarray(b, dtype=np.uint64)))
+
+
+def with_cluster(a: dict, **changes) -> dict:
+    """A copy of the article with its cluster changed: Beam elements are never modified in place."""
+    return {**a, "cluster": {**a["cluster"], **changes}}

@@ -18,10 +18,11 @@ from spacy.language import Language
 from newswatch.pipelines import dedup
 from newswatch.pipelines.actors import ActorRules, Mention, canonical_actors, confident_names
 from newswatch.pipelines.clean import clean_text, clean_title
+from newswatch.pipelines.deadletter import SHOWN_CHARS, feed_url, item_key
 from newswatch.pipelines.fulltext import FullTextError, fetch_full_text
 from newswatch.pipelines.language import detect_language
 from newswatch.pipelines.topics import RuleTopicTagger
-from newswatch.pipelines.urls import InvalidURLError, article_id, canonical_url, stable_id
+from newswatch.pipelines.urls import InvalidURLError, article_id, canonical_url, is_http_url, stable_id
 from newswatch.pipelines.watchlist import Rule, entity_aliases, load_rules, with_canonical_names
 from newswatch.settings import Settings
 
@@ -31,27 +32,43 @@ NER_ONLY = ("tok2vec", "ner")
 
 
 class ItemError(ValueError):
-    """A feed item that cannot become an article; the message names the feed and the item."""
+    """A feed item that cannot become an article; the message names the feed and the item, then the reason."""
+
+    def __init__(self, item: dict, reason: str) -> None:
+        super().__init__(f"{describe(item)}: {reason}")
+        self.reason = reason
 
 
 def describe(item: dict) -> str:
-    feed = item.get("feed", {}).get("url", "?")
-    return f"feed {feed} item {item.get('guid') or item.get('link') or item.get('title') or '?'!r}"
+    """The feed and the item (its guid or link, cut short: a feed may send anything there)."""
+    key = item_key(item)
+    return f"feed {feed_url(item)[:SHOWN_CHARS]} item {key[:SHOWN_CHARS] + ('…' if len(key) > SHOWN_CHARS else '')!r}"
+
+
+def _identity(item: dict, settings: Settings) -> tuple[str, str | None]:
+    """The item's link and guid, checked before anything looks them up: bounded, and links only http(s)."""
+    link = str(item.get("link") or "").strip()
+    guid = str(item.get("guid") or "").strip() or None
+    for name, value in (("link", link), ("guid", guid or "")):
+        if len(value) > settings.max_url_chars:
+            raise ItemError(item, f"{name} of {len(value)} characters exceeds max_url_chars={settings.max_url_chars}")
+    if link and not is_http_url(link):
+        raise ItemError(item, f"link {link[:SHOWN_CHARS]!r} is not an absolute http(s) URL")
+    return link, guid
 
 
 def prepare(item: dict, detector: Any, settings: Settings, now: datetime | None = None) -> dict:
     """Clean, identify and date one raw item; raises ``ItemError`` when it has nothing to identify it."""
     now = now or datetime.now(UTC)
     feed = item.get("feed") or {}
-    link = (item.get("link") or "").strip()
-    guid = (item.get("guid") or "").strip() or None
-    source = feed.get("source") or feed.get("title") or "unknown"
+    link, guid = _identity(item, settings)
+    source = str(feed.get("source") or feed.get("title") or "unknown")[: settings.max_field_chars]
     try:
         canonical = canonical_url(link or guid or "")
         aid = article_id(canonical)
     except InvalidURLError:
         if not guid:
-            raise ItemError(f"{describe(item)}: no usable link or guid") from None
+            raise ItemError(item, "no usable link or guid") from None
         canonical, aid = f"urn:newswatch:{feed.get('id', '')}:{guid}", stable_id("guid", feed.get("id", ""), guid)
     body = item.get("content") or item.get("summary") or ""
     text, truncated = clean_text(body, settings.max_text_chars)
@@ -59,7 +76,7 @@ def prepare(item: dict, detector: Any, settings: Settings, now: datetime | None 
         text, truncated = _with_full_text(link, text, settings, item)
     title = clean_title(item.get("title") or "")[: settings.max_field_chars]
     if not text and not title:
-        raise ItemError(f"{describe(item)}: no title and no text")
+        raise ItemError(item, "no title and no text")
     published, trusted = _published(item.get("published") or item.get("updated"), now)
     lang = detect_language(detector, f"{title}\n{text}", feed.get("language"), settings.language_min_confidence)
     tokens = dedup.words(f"{title}\n{text}")

@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 from elasticsearch import Elasticsearch
 
-from newswatch.pipelines.dedup import resemblance
+from newswatch.pipelines.deadletter import ItemFault
+from newswatch.pipelines.dedup import resemblance, with_cluster
 from newswatch.settings import Settings
 
 _SOURCE_FIELDS = ["id", "cluster.id", "minhash", "shingles", "published_at", "source"]
@@ -30,6 +31,18 @@ def already_indexed(es: Elasticsearch, settings: Settings, articles: list[dict])
     return {h["_id"] for h in resp["hits"]["hits"]}
 
 
+def resolve(es: Elasticsearch, settings: Settings, articles: list[dict]) -> list[dict | None]:
+    """For each article: None when already stored, else the article, joined to the indexed story it copies."""
+    seen = already_indexed(es, settings, articles)
+    fresh = [a for a in articles if a["id"] not in seen]
+    joined = dict(zip((a["id"] for a in fresh), prior_stories(es, settings, fresh), strict=True))
+    return [None if a["id"] in seen else _joined(a, joined[a["id"]]) for a in articles]
+
+
+def _joined(article: dict, prior: tuple[str, str, float] | None) -> dict:
+    return with_cluster(article, id=prior[0], duplicate_of=prior[1], similarity=prior[2]) if prior else article
+
+
 def prior_stories(es: Elasticsearch, settings: Settings, articles: list[dict]) -> list[tuple[str, str, float] | None]:
     """For each article, (cluster id, article id, similarity) of the earliest indexed story it copies, if any.
 
@@ -46,7 +59,7 @@ def prior_stories(es: Elasticsearch, settings: Settings, articles: list[dict]) -
     found = []
     for article, resp in zip(articles, responses, strict=True):
         if "error" in resp:
-            raise RuntimeError(f"near-duplicate lookup failed: {resp['error']}")
+            raise ItemFault(f"near-duplicate lookup failed: {str(resp['error'])[:500]}")
         found.append(_earliest_copy(article, resp["hits"]["hits"], settings.near_duplicate_threshold))
     return found
 

@@ -3,6 +3,7 @@
     ReadRawBatches -> Clean -> DropSameUrl -> DropSameGuid -> SkipIndexed -> ClusterNearDuplicates
         stories -> TagActorsAndTopics -> MatchWatchlists -> IndexArticles / IndexAlerts
         copies  -> IndexCopies -> SummariseClusters (after IndexArticles)
+        items rejected by Clean, SkipIndexed, TagActorsAndTopics or MatchWatchlists -> DeadLetter
 
 Every stage is a plain function from pipelines/; this module only wires them. Nothing lives in worker
 memory between bundles but models and clients opened in ``setup``; cross-run state is in Elasticsearch.
@@ -11,7 +12,6 @@ memory between bundles but models and clients opened in ``setup``; cross-run sta
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sys
 import time
@@ -25,15 +25,14 @@ import fsspec
 from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.pvalue import TaggedOutput
 
-from newswatch.pipelines import lookup, sink
-from newswatch.pipelines.dedup import resemblance
-from newswatch.pipelines.enrich import ItemError, Knowledge, Models, describe, prepare, sort_key, tag_batch
+from newswatch.pipelines import deadletter, lookup, sink
+from newswatch.pipelines.dedup import resemblance, with_cluster
+from newswatch.pipelines.enrich import ItemError, Knowledge, Models, prepare, sort_key, tag_batch
 from newswatch.pipelines.language import build_detector
 from newswatch.pipelines.match import WatchlistMatcher, build_alert
 from newswatch.settings import Settings
 from newswatch.store import connect
 
-log = logging.getLogger(__name__)
 NS = "newswatch"
 
 
@@ -52,11 +51,22 @@ def _timed(stage: str) -> Iterator[None]:
         _count(f"ms_{stage}", round((time.perf_counter() - start) * 1000))
 
 
-class CleanFn(beam.DoFn):
-    """Raw item -> cleaned, identified article; a bad item is reported by name and skipped."""
+class _StageFn(beam.DoFn):
+    """A stage that rejects single items: each goes to output ``rejected`` as a dead-letter record."""
+
+    stage = "?"
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+
+    def rejected(self, item: dict, reason: str) -> TaggedOutput:
+        return TaggedOutput("rejected", deadletter.record(self.stage, item, reason, self.settings))
+
+
+class CleanFn(_StageFn):
+    """Raw item -> cleaned, identified article; a bad item is rejected by name and the others go on."""
+
+    stage = "clean"
 
     def setup(self) -> None:
         self.detector = build_detector(self.settings.languages)
@@ -65,8 +75,7 @@ class CleanFn(beam.DoFn):
         try:
             item = json.loads(line)
         except json.JSONDecodeError as exc:
-            _count("items_rejected")
-            log.error("raw store line is not JSON (%s): %.80s", exc, line)
+            yield self.rejected({"raw_line": line}, f"raw store line is not JSON ({exc})")
             return
         _count("items_read")
         try:
@@ -74,13 +83,9 @@ class CleanFn(beam.DoFn):
                 article = prepare(item, self.detector, self.settings)
             yield article
         except ItemError as exc:
-            _count("items_rejected")
-            log.error("%s", exc)
-            yield TaggedOutput("errors", str(exc))
+            yield self.rejected(item, exc.reason)
         except Exception as exc:  # a bug on one item must not cost the others
-            _count("items_rejected")
-            log.exception("%s: %s", describe(item), exc)
-            yield TaggedOutput("errors", f"{describe(item)}: {exc}")
+            yield self.rejected(item, deadletter.reason(exc))
 
 
 def earliest(articles: Iterable[dict]) -> dict:
@@ -93,10 +98,7 @@ def guid_key(a: dict) -> str:
     return f"guid\x1f{a['source']}\x1f{a['guid']}" if a.get("guid") else f"id\x1f{a['id']}"
 
 
-class _ElasticsearchFn(beam.DoFn):
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-
+class _ElasticsearchFn(_StageFn):
     def setup(self) -> None:
         self.es = connect(self.settings)
 
@@ -107,19 +109,23 @@ class _ElasticsearchFn(beam.DoFn):
 class SkipIndexedFn(_ElasticsearchFn):
     """Drops articles already stored; marks those that copy a story indexed in an earlier run."""
 
-    def process(self, batch: list[dict]) -> Iterator[dict]:
+    stage = "lookup"
+
+    def process(self, batch: list[dict]) -> Iterator:
         with _timed("lookups"):
-            seen = lookup.already_indexed(self.es, self.settings, batch)
-            fresh = [a for a in batch if a["id"] not in seen]
-            priors = lookup.prior_stories(self.es, self.settings, fresh)
-        _count("already_indexed", len(seen))
-        for a, prior in zip(fresh, priors, strict=True):
-            yield with_cluster(a, id=prior[0], duplicate_of=prior[1], similarity=prior[2]) if prior else a
+            resolved, faults = deadletter.isolate(batch, lambda b: lookup.resolve(self.es, self.settings, b))
+        _count("already_indexed", sum(1 for _, a in resolved if a is None))
+        yield from (a for _, a in resolved if a is not None)
+        yield from (self.rejected(a, deadletter.reason(exc)) for a, exc in faults)
 
 
-def with_cluster(a: dict, **changes) -> dict:
-    """A copy of the article with its cluster changed: Beam elements are never modified in place."""
-    return {**a, "cluster": {**a["cluster"], **changes}}
+class DeadLetterFn(_ElasticsearchFn):
+    """Stores the records of rejected items; each is also one log line naming the feed and the item."""
+
+    def process(self, records: list[dict]) -> Iterator[str]:
+        deadletter.write(self.es, self.settings, records)
+        _count("items_rejected", len(records))
+        yield from (r["id"] for r in records)
 
 
 def band_entries(a: dict) -> Iterator[tuple[str, tuple]]:
@@ -194,42 +200,57 @@ def split_copies(a: dict) -> Iterator:
         yield TaggedOutput("copies", a)
 
 
-class TagFn(beam.DoFn):
+class TagFn(_StageFn):
     """Actors and topics, with spaCy models loaded once per worker and fed whole batches."""
 
+    stage = "tagging"
+
     def __init__(self, settings: Settings, knowledge: Knowledge) -> None:
-        self.settings, self.knowledge = settings, knowledge
+        super().__init__(settings)
+        self.knowledge = knowledge
 
     def setup(self) -> None:
         self.models = Models.load(self.settings)
 
-    def process(self, batch: list[dict]) -> Iterator[dict]:
+    def tag(self, batch: list[dict]) -> list[dict]:
+        return list(tag_batch([dict(a) for a in batch], self.models, self.knowledge, self.settings.spacy_batch_size))
+
+    def process(self, batch: list[dict]) -> Iterator:
         with _timed("tag"):
-            tagged = list(tag_batch([dict(a) for a in batch], self.models, self.knowledge, self.settings.spacy_batch_size))
-        yield from tagged
+            tagged, faults = deadletter.isolate(batch, self.tag, fault=lambda exc: isinstance(exc, Exception))
+        yield from (a for _, a in tagged)
+        yield from (self.rejected(a, deadletter.reason(exc)) for a, exc in faults)
 
 
-class MatchFn(beam.DoFn):
+class MatchFn(_StageFn):
     """Watchlist rules applied as articles flow; alerts go to their own output."""
 
-    def __init__(self, knowledge: Knowledge) -> None:
+    stage = "matching"
+
+    def __init__(self, settings: Settings, knowledge: Knowledge) -> None:
+        super().__init__(settings)
         self.knowledge = knowledge
 
     def setup(self) -> None:
         self.matcher = WatchlistMatcher(self.knowledge.rules)
 
     def process(self, article: dict) -> Iterator:
-        with _timed("match"):
-            matches = self.matcher.match(article)
-            article = {**article, "watch": [*article["watch"], *(rule.id for rule, _ in matches)]}
-            alerts = [build_alert(rule, hits, article) for rule, hits in matches]
-        for alert in alerts:
-            yield TaggedOutput("alerts", alert)
+        try:
+            with _timed("match"):
+                matches = self.matcher.match(article)
+                article = {**article, "watch": [*article["watch"], *(rule.id for rule, _ in matches)]}
+                alerts = [build_alert(rule, hits, article) for rule, hits in matches]
+        except Exception as exc:  # one article the matcher cannot handle costs that article only
+            yield self.rejected(article, deadletter.reason(exc))
+            return
+        yield from (TaggedOutput("alerts", alert) for alert in alerts)
         yield article
 
 
 class IndexFn(_ElasticsearchFn):
     """Bulk creates into one index; yields the ids it wrote (for what must run after)."""
+
+    stage = "index"
 
     def __init__(self, settings: Settings, index: str, counter: str, transform=None) -> None:
         super().__init__(settings)
@@ -257,14 +278,14 @@ def _batches(label: str, settings: Settings, max_size: int | None = None, min_si
 
 
 def read_unique(p: beam.Pipeline, raw_files: list[str], settings: Settings):
-    """Raw-store batches -> cleaned articles, one per canonical URL and per GUID within a source."""
+    """Raw-store batches -> cleaned articles, one per canonical URL and per GUID within a source; and rejects."""
     cleaned = (
         p
         | "ReadRawBatches" >> beam.Create(raw_files)
         | "ReadLines" >> beam.io.ReadAllFromText()
-        | "Clean" >> beam.ParDo(CleanFn(settings)).with_outputs("errors", main="articles")
+        | "Clean" >> beam.ParDo(CleanFn(settings)).with_outputs("rejected", main="articles")
     )
-    return (
+    unique = (
         cleaned.articles
         | "KeyByUrl" >> beam.Map(lambda a: (a["id"], a))
         | "DropSameUrl" >> beam.CombinePerKey(earliest)
@@ -272,34 +293,40 @@ def read_unique(p: beam.Pipeline, raw_files: list[str], settings: Settings):
         | "DropSameGuid" >> beam.CombinePerKey(earliest)
         | "Unkeyed" >> beam.Values()
     )
+    return unique, cleaned.rejected
 
 
 def tag_and_match(stories, settings: Settings, knowledge: Knowledge):
-    """Stories -> tagged articles (main output) and alerts (output ``alerts``)."""
-    return (
+    """Stories -> tagged articles (``articles``), alerts (``alerts``) and the rejected items of both stages."""
+    tagged = (
         stories
         | _batches("BatchForTagging", settings, settings.spacy_batch_size * 4, min_size=settings.spacy_batch_size)
-        | "TagActorsAndTopics" >> beam.ParDo(TagFn(settings, knowledge))
-        | "MatchWatchlists" >> beam.ParDo(MatchFn(knowledge)).with_outputs("alerts", main="articles")
+        | "TagActorsAndTopics" >> beam.ParDo(TagFn(settings, knowledge)).with_outputs("rejected", main="articles")
     )
+    matched = tagged.articles | "MatchWatchlists" >> beam.ParDo(MatchFn(settings, knowledge)).with_outputs(
+        "alerts", "rejected", main="articles"
+    )
+    return matched.articles, matched.alerts, (tagged.rejected, matched.rejected)
 
 
 def build(p: beam.Pipeline, raw_files: list[str], settings: Settings, knowledge: Knowledge) -> None:
     """Wire the stages; ``raw_files`` are raw-store batches (JSONL, gzip by extension)."""
-    articles = (
-        read_unique(p, raw_files, settings)
+    unique, clean_rejects = read_unique(p, raw_files, settings)
+    looked_up = (
+        unique
         | _batches("BatchForLookup", settings)
-        | "SkipIndexed" >> beam.ParDo(SkipIndexedFn(settings))
+        | "SkipIndexed" >> beam.ParDo(SkipIndexedFn(settings)).with_outputs("rejected", main="articles")
+    )
+    articles = (
+        looked_up.articles
         | "ClusterNearDuplicates" >> ClusterNearDuplicates(settings.near_duplicate_threshold)
         | "SplitCopies" >> beam.FlatMap(split_copies).with_outputs("copies", main="stories")
     )
-    matched = tag_and_match(articles.stories, settings, knowledge)
+    tagged, alerts, tag_rejects = tag_and_match(articles.stories, settings, knowledge)
     written = (
-        matched.articles
-        | _batches("BatchArticles", settings)
-        | "IndexArticles" >> beam.ParDo(IndexFn(settings, settings.articles_alias, "articles"))
+        tagged | _batches("BatchArticles", settings) | "IndexArticles" >> beam.ParDo(IndexFn(settings, settings.articles_alias, "articles"))
     )
-    (matched.alerts | _batches("BatchAlerts", settings) | "IndexAlerts" >> beam.ParDo(IndexFn(settings, settings.alerts_index, "alerts")))
+    (alerts | _batches("BatchAlerts", settings) | "IndexAlerts" >> beam.ParDo(IndexFn(settings, settings.alerts_index, "alerts")))
     after_articles = beam.pvalue.AsList(written)
     (
         articles.copies
@@ -308,12 +335,20 @@ def build(p: beam.Pipeline, raw_files: list[str], settings: Settings, knowledge:
         | "OneList" >> beam.combiners.ToList()
         | "SummariseClusters" >> beam.ParDo(SummariseClustersFn(settings), after_articles)
     )
+    (
+        (clean_rejects, looked_up.rejected, *tag_rejects)
+        | "AllRejected" >> beam.Flatten()
+        | _batches("BatchRejected", settings)
+        | "DeadLetter" >> beam.ParDo(DeadLetterFn(settings))
+    )
 
 
 def build_enrichment(p: beam.Pipeline, raw_files: list[str], settings: Settings, knowledge: Knowledge) -> None:
     """The same stages without Elasticsearch (no cross-run dedup, no indexing): for benchmarks and dry runs."""
-    matched = tag_and_match(read_unique(p, raw_files, settings), settings, knowledge)
-    matched.articles | "CountTagged" >> beam.Map(lambda _: _count("articles_tagged"))
+    unique, clean_rejects = read_unique(p, raw_files, settings)
+    tagged, _, tag_rejects = tag_and_match(unique, settings, knowledge)
+    tagged | "CountTagged" >> beam.Map(lambda _: _count("articles_tagged"))
+    (clean_rejects, *tag_rejects) | "AllRejected" >> beam.Flatten() | "CountRejected" >> beam.Map(lambda _: _count("items_rejected"))
 
 
 def _count_items(raw_files: list[str]) -> int:

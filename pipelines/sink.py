@@ -7,16 +7,14 @@ server being unavailable raises, so the run fails and its raw batches stay pendi
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
-from datetime import UTC, datetime
 from typing import Any
 
 from elasticsearch import Elasticsearch, helpers
 
+from newswatch.pipelines import deadletter
 from newswatch.settings import Settings
 
-log = logging.getLogger(__name__)
 TRANSIENT = {429, 502, 503, 504}
 
 
@@ -46,15 +44,9 @@ def bulk_create(es: Elasticsearch, index: str, docs: list[dict], settings: Setti
 
 
 def dead_letter(es: Elasticsearch, settings: Settings, rejected: list[dict], by_id: dict[str, dict]) -> None:
-    now = datetime.now(UTC).isoformat()
-    for r in rejected:
-        log.error("document %s rejected by %s (HTTP %s): %s", r["id"], r["index"], r["status"], r["reason"])
-    actions = [
-        {"_index": settings.deadletter_index, "_id": f"{r['index']}:{r['id']}",
-         "_source": {**r, "reason": str(r["reason"])[:2000], "at": now, "document": by_id.get(r["id"])}}
-        for r in rejected
-    ]  # fmt: skip
-    helpers.bulk(es, actions, raise_on_error=False)
+    why = {r["id"]: f"{r['index']} rejected it (HTTP {r['status']}): {r['reason']}" for r in rejected}
+    records = [deadletter.record("index", by_id.get(rid) or {"id": rid}, reason, settings) for rid, reason in why.items()]
+    deadletter.write(es, settings, records)
 
 
 def summarise_clusters(es: Elasticsearch, settings: Settings, cluster_ids: set[str]) -> int:

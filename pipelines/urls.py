@@ -27,15 +27,26 @@ class InvalidURLError(ValueError):
     """A link that cannot identify an article (not http(s), no host)."""
 
 
+def is_http_url(url: str) -> bool:
+    """An absolute http(s) URL with a host that parses (``javascript:``, ``data:``, ``mailto:``, relative: no)."""
+    try:
+        parts = urlsplit(url.strip())
+        return parts.scheme.lower() in ("http", "https") and bool(parts.hostname) and (parts.port or 0) >= 0
+    except ValueError:  # "http://[::1", a port that is not a number
+        return False
+
+
 def canonical_url(url: str) -> str:
     """Scheme and host lower-cased, default port, tracking parameters, fragment and AMP/mobile variants gone."""
     url = (url or "").strip()
+    if not is_http_url(url):
+        raise InvalidURLError(f"not an http(s) article URL: {url[:200]!r}")
     parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise InvalidURLError(f"not an http(s) article URL: {url!r}")
     host = _MOBILE_HOST.sub("", parts.hostname.lower().rstrip("."))
     if host.startswith("www."):
         host = host[4:]
+    if ":" in host:  # an IPv6 literal keeps its brackets
+        host = f"[{host}]"
     port = f":{parts.port}" if parts.port and parts.port not in (80, 443) else ""
     path = _AMP_PATH.sub("", parts.path).rstrip("/") or "/"
     query = _strip_tracking(parts.query)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import os
 import threading
 import uuid
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from newswatch.paths import PROJECT_ROOT, SEEDS_DIR
+from newswatch.paths import DEMO_FEEDS_DIR, PROJECT_ROOT, SEEDS_DIR
 from newswatch.settings import Settings
 
 SEED_TEXT = (SEEDS_DIR / "demo" / "seed-article.txt").read_text(encoding="utf-8")
@@ -71,7 +72,8 @@ def es_settings(es_available: str, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     """Settings for one test: its own index prefix and raw store, also exported for flows and subprocesses."""
     prefix = f"nwtest-{uuid.uuid4().hex[:8]}"
     env = {"NEWSWATCH_ES_URL": ES_URL, "NEWSWATCH_INDEX_PREFIX": prefix, "NEWSWATCH_DATA_DIR": str(tmp_path / "data"),
-           "NEWSWATCH_USER_WATCHLIST_FILE": str(tmp_path / "my-watchlist.yaml")}  # fmt: skip
+           "NEWSWATCH_USER_WATCHLIST_FILE": str(tmp_path / "my-watchlist.yaml"),
+           "NEWSWATCH_LOCAL_FEED_DIRS": json.dumps([str(DEMO_FEEDS_DIR), str(tmp_path)])}  # fmt: skip
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     settings = Settings()
@@ -85,7 +87,7 @@ def drop_indices(settings: Settings) -> None:
 
     es = connect(settings)
     es.options(ignore_status=404).indices.delete(index=f"{settings.index_prefix}-*", expand_wildcards="all")
-    for name in ("articles", "copies", "alerts", "feeds"):
+    for name in ("articles", "copies", "alerts", "feeds", "deadletter"):
         es.options(ignore_status=404).indices.delete_index_template(name=f"{settings.index_prefix}-{name}")
 
 

@@ -111,3 +111,22 @@ def test_a_webhook_that_times_out_is_retried_and_delivered_once(es_settings, tmp
     # receiver drops the repeat. What matters is that newswatch recorded one delivery and retries no more.
     assert {r["alert_id"] for r in receiver.received} == {receiver.received[-1]["alert_id"]}
     receiver.stop()
+
+
+@pytest.mark.parametrize(
+    ("stage", "cut_on", "pending_after"),
+    [("lookup", b"/_search", 1), ("indexing", b"/_bulk", 1), ("alert delivery", b'"delivery.status"', 0)],
+)
+def test_elasticsearch_dying_mid_run_is_one_line_at_every_stage(es_settings, stage, cut_on, pending_after):
+    ensure_indices(connect(es_settings), es_settings)
+    store = RawStore(es_settings.data_dir)
+    demo_batch(es_settings)
+    proxy = CuttableProxy(("127.0.0.1", 9200), cut_on=cut_on)
+
+    result = newswatch("replay", env={"NEWSWATCH_ES_URL": proxy.url})
+    proxy.close()
+
+    assert result.returncode == 1
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and proxy.url in lines[0], f"{stage}: {result.stderr[-3000:]}"
+    assert len(store.pending()) == pending_after  # a batch that was not indexed waits; alerts wait for delivery

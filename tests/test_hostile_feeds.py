@@ -111,3 +111,39 @@ def _seconds_until(iso: str) -> float:
     from datetime import UTC, datetime
 
     return (datetime.fromisoformat(iso) - datetime.now(UTC)).total_seconds()
+
+
+@pytest.mark.integration
+def test_one_run_indexes_every_good_item_rejects_each_bad_one_by_name_and_the_next_run_goes_on(es_settings, tmp_path):
+    """The hostile feed's bad items among good ones, and a feed list with bad entries, through the real command."""
+    import json
+
+    from newswatch.flows.raw_store import RawStore
+    from tests.test_e2e import newswatch
+
+    server, base = hostile_server.start()
+    feeds = tmp_path / "feeds.yaml"
+    bad_entries = ["http://[::1", "ftp://files.example/feed.xml", "/etc/passwd", "file:///etc/hostname"]
+    feeds.write_text("feeds:\n" + "".join(f"  - {{url: '{u}'}}\n" for u in bad_entries)
+                     + f"  - {{url: '{base}/poison.xml', source: Hostile Times}}\n  - {{url: '{base}/good.xml'}}\n")  # fmt: skip
+    try:
+        first = newswatch("run", "--once", "--feeds", str(feeds))
+        second = newswatch("run", "--once", "--feeds", str(feeds))
+    finally:
+        hostile_server.stop(server)
+
+    assert first.returncode == 0 and "Traceback" not in first.stderr, first.stderr[-3000:]
+    lines = first.stderr.splitlines()
+    for n, url in enumerate(bad_entries, start=1):
+        assert sum(line.startswith(f"error: feed list {feeds}: entry {n}: ") and url in line for line in lines) == 1, lines
+    for marker in hostile_server.BAD_ITEMS.values():
+        rejected = [line for line in lines if line.startswith(f"error: feed {base}/poison.xml item ") and marker in line]
+        assert len(rejected) == 1 and " rejected at clean: " in rejected[0] and len(rejected[0]) < 600, lines
+    assert len(lines) == len(bad_entries) + len(hostile_server.BAD_ITEMS), lines  # nothing else: one line each
+
+    indexed = {h["url"] for h in json.loads(newswatch("search", "--json", "--size", "50").stdout)["hits"]}
+    assert set(hostile_server.GOOD_ITEMS.values()) | {"https://good.example/ferry-timetable"} <= indexed
+    assert len(indexed) == len(hostile_server.GOOD_ITEMS) + 1 + 2  # and the two stories of good.xml
+
+    assert second.returncode == 0 and "Traceback" not in second.stderr, second.stderr[-3000:]
+    assert RawStore(es_settings.data_dir).pending() == []

@@ -61,7 +61,8 @@ def test_a_rejected_document_goes_to_the_dead_letter_index_and_the_rest_land(es_
     assert counts["created"] == 1 and counts["rejected"] == 1
     es.indices.refresh(index=es_settings.deadletter_index)
     (dead,) = es.search(index=es_settings.deadletter_index)["hits"]["hits"]
-    assert dead["_source"]["id"] == "bad-1" and "published_at" in dead["_source"]["reason"]
+    assert (dead["_source"]["item"], dead["_source"]["stage"]) == ("bad-1", "index") and "published_at" in dead["_source"]["reason"]
+    assert "the thirteenth of September" in dead["_source"]["raw"]  # the document as it was sent
 
 
 def test_a_date_too_far_in_the_future_is_flagged_and_not_trusted(detector):

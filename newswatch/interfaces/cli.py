@@ -34,8 +34,11 @@ from newswatch.store import StoreUnavailable, check_available, connect
 
 # Prefect reads these at import: a slow first start of the ephemeral API (database migrations on a
 # 2-core machine) must not time out, and its state belongs with the project's other local state.
+# No telemetry: its heartbeat fights the run for the SQLite database ("database is locked" tracebacks).
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 os.environ.setdefault("PREFECT_HOME", str(Path(".newswatch/prefect").resolve()))
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
 Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
 
 app = typer.Typer(help="Watch news feeds, get alerts on watched entities, search what was collected.", no_args_is_help=True,
@@ -130,7 +133,9 @@ def run(
     """Run the monitor flow now (Prefect, ephemeral local API)."""
     if not once:
         fail("use `newswatch run --once` for one run now, or `newswatch serve` for a schedule", 2)
-    rules_or_exit(settings_or_exit(feeds_file=feeds, watchlist_file=watchlist))  # fail fast on bad settings or rules
+    settings = settings_or_exit(feeds_file=feeds, watchlist_file=watchlist)  # fail fast on bad settings or rules
+    rules_or_exit(settings)
+    quiet_one_off_run(settings)
     from newswatch.flows.feedlist import FeedListError
     from newswatch.flows.monitor import monitor
     from newswatch.pipelines.watchlist import WatchlistError
@@ -139,6 +144,7 @@ def run(
         report = monitor(feeds_file=str(feeds) if feeds else None, watchlist_file=str(watchlist) if watchlist else None, force=True)
     except (FeedListError, WatchlistError, ValueError) as exc:
         fail(str(exc))
+    exit_if_locked(report)
     print_report(report)
     # A broken feed is reported and the run goes on; the run itself failed when nothing could be polled
     # or when what was polled could not be indexed (it waits in the raw store).
@@ -147,8 +153,38 @@ def run(
         raise typer.Exit(1)
 
 
+def quiet_one_off_run(settings: Settings) -> None:
+    """Checks that no other run holds the data dir (exit 75), before Prefect starts. The run prints its own
+    report (errors and warnings, one line each), so Prefect's and Beam's console logging stays off: set
+    PREFECT_LOGGING_LEVEL to see it. Prefect's temporary server dies with the command."""
+    from newswatch.flows.run_lock import EXIT_LOCKED, RunInProgress, run_lock
+
+    try:
+        with run_lock(settings.data_dir):
+            pass
+    except RunInProgress as exc:
+        fail(str(exc), EXIT_LOCKED)
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "CRITICAL")
+    import logging
+
+    from newswatch.interfaces.ephemeral import start_temporary_api
+
+    start_temporary_api()  # stopped with this command, even by kill -9
+
+    for name in ("apache_beam", "elastic_transport", "newswatch"):  # their errors are in the report, one line each
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def exit_if_locked(report: dict) -> None:
+    """Another run holds the data dir: one line and exit code 75 (try again later)."""
+    from newswatch.flows.run_lock import EXIT_LOCKED
+
+    if report.get("locked"):
+        fail(report["errors"][0], EXIT_LOCKED)
+
+
 REPORT_KEYS = (
-    "feeds", "polled", "not_modified", "failed", "new_items", "batches_processed",
+    "feeds", "polled", "not_modified", "failed", "new_items", "batches_processed", "batches_quarantined",
     "articles_indexed", "copies", "alerts", "alerts_delivered", "deliveries_failed", "alerts_pending", "items_rejected",
 )  # fmt: skip
 WALL_STAGES = ("poll", "store", "pipeline", "delivery")
@@ -170,6 +206,8 @@ def print_report(report: dict) -> None:
         wall = ", ".join(f"{k} {seconds[k]:.1f}" for k in WALL_STAGES if k in seconds)
         inner = ", ".join(f"{k} {v:.1f}" for k, v in seconds.items() if k not in WALL_STAGES)
         out.print(plain(f"seconds: {wall}" + (f" (inside the pipeline, over all workers: {inner})" if inner else "")), soft_wrap=True)
+    for w in report.get("warnings", []):
+        warn(w)
     for e in report["errors"]:
         err.print(Text.assemble(("error:", "red"), " ", plain(e)))
 
@@ -323,6 +361,20 @@ def alerts(
     out.print(table)
 
 
+def decode_text(raw: bytes, name: str) -> str:
+    """UTF-8, or the encoding charset-normalizer finds (Latin-1, cp1252, ...); a binary file is one error line."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = None if b"\x00" in raw else from_bytes(raw).best()
+    if best is None:
+        raise ValueError(f"{name}: not a text file (not UTF-8, and no text encoding fits it)")
+    return str(best)
+
+
 @app.command()
 def tag(
     file: Annotated[str, typer.Argument(help="a text or HTML file, or - for standard input")],
@@ -337,9 +389,11 @@ def tag(
 
     settings = settings_or_exit(watchlist_file=watchlist)
     try:
-        body = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+        body = decode_text(sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes(), file)
     except OSError as exc:
         fail(f"cannot read {file}: {exc.strerror}")
+    except ValueError as exc:
+        fail(str(exc))
     source = "stdin" if file == "-" else str(Path(file).resolve())
     item = {"feed": {"id": "manual", "url": source, "language": language}, "guid": source, "title": title, "content": body}
     try:
@@ -367,7 +421,7 @@ def feeds(
 
     settings = settings_or_exit(feeds_file=feeds_file)
     try:
-        listed = load_feeds(settings.feeds_file)
+        listed = load_feeds(settings.feeds_file, settings.local_feed_dirs)
     except FeedListError as exc:
         if export or feeds_file:
             fail(str(exc))
@@ -397,20 +451,43 @@ def feeds(
 @app.command()
 def replay(
     all_done: Annotated[bool, typer.Option("--all", help="move every processed batch back to pending first")] = False,
+    quarantined: Annotated[bool, typer.Option("--quarantined", help="retry the quarantined batches (see `newswatch batches`)")] = False,
 ) -> None:
     """Process pending raw batches again (after an outage), or with --all every batch ever stored."""
+    settings = settings_or_exit()
+    es_or_exit(settings)
+    quiet_one_off_run(settings)
     from newswatch.flows.monitor import replay_flow
     from newswatch.flows.raw_store import RawStore
 
-    settings = settings_or_exit()
-    es_or_exit(settings)
     store = RawStore(settings.data_dir)
     if all_done:
         store.requeue(store.done())
+    if quarantined:
+        store.release(store.quarantined(), attempts=settings.batch_max_attempts - 1)  # one more try each
     report = replay_flow()
+    exit_if_locked(report)
     print_report(report)
     if report["errors"]:
         raise typer.Exit(1)
+
+
+@app.command()
+def batches() -> None:
+    """Raw batches waiting or quarantined, with their failed attempts and last error; and how many are done."""
+    from newswatch.flows.raw_store import RawStore
+
+    settings = settings_or_exit()
+    store = RawStore(settings.data_dir)
+    pending, quarantined = store.pending(), store.quarantined()
+    out.print(plain(f"raw store {settings.data_dir}: {len(pending)} pending, {len(quarantined)} quarantined, {len(store.done())} done"))
+    for state, listed in (("pending", pending), ("quarantined", quarantined)):
+        for b in listed:
+            info = store.failures(b)
+            why = f", {info['attempts']} failed runs, last: {info.get('last_error')}" if info["attempts"] else ""
+            out.print(plain(f"{state} {b.rsplit('/', 1)[-1]}{why}"))
+    if quarantined:
+        out.print(plain("retry the quarantined batches with `newswatch replay --quarantined`"))
 
 
 watch_app = typer.Typer(
