@@ -51,11 +51,13 @@ class Feed:
 
 
 class FeedList(list[Feed]):
-    """The usable feeds of a list; ``skipped`` has one line for each entry that was left out, and why."""
+    """The usable feeds of a list; ``skipped`` has one line for each entry that was left out, and why,
+    ``skipped_urls`` those entries' URLs as listed."""
 
-    def __init__(self, feeds: list[Feed] | None = None, skipped: list[str] | None = None) -> None:
+    def __init__(self, feeds: list[Feed] | None = None) -> None:
         super().__init__(feeds or [])
-        self.skipped = skipped or []
+        self.skipped: list[str] = []
+        self.skipped_urls: list[str] = []
 
 
 def load_feeds(path: Path, local_dirs: Sequence[Path] = (DEMO_FEEDS_DIR,)) -> FeedList:
@@ -84,6 +86,7 @@ def _checked(path: Path, entries: list[dict], local_dirs: Sequence[Path]) -> Fee
             feeds.append(_feed(entry, path.parent, allowed))
         except ValueError as exc:
             feeds.skipped.append(f"feed list {path}: entry {n}: {exc}, skipped")
+            feeds.skipped_urls.append(entry["url"])
     return feeds
 
 

@@ -20,9 +20,10 @@ from tests.conftest import ES_URL
 
 HOSTILE_TITLE = '<script>alert("t")</script> Zanzibarian <img src=x onerror=alert(1)> [bold red]rich[/bold red] **markdown**'
 HOSTILE_SOURCE = 'Hostile <script>alert(6)</script><img src=x onerror="alert(5)">'
+# Its link is http(s): an item whose link is javascript: is rejected before indexing (tests/test_item_links.py).
 HOSTILE_RSS = """<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>Hostile Wire</title><link>https://hostile.invalid/</link><description>x</description>
-<item><title>{title}</title><link>javascript:alert(document.cookie)</link><guid>hostile-1</guid>
+<item><title>{title}</title><link>https://hostile.invalid/zanzibar-harbour</link><guid>hostile-1</guid>
 <pubDate>Sun, 13 Sep 2020 15:00:00 +0000</pubDate>
 <description>Zanzibarian officials said &lt;a href="javascript:alert(2)" onclick="alert(3)"&gt;click&lt;/a&gt;
 [link=https://evil.invalid]rich link[/link] and ![img](javascript:alert(4)) while the Zanzibarian harbour

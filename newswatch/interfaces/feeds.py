@@ -25,7 +25,7 @@ def sorted_feed_health(es: Elasticsearch, settings: Settings, sort: str = "faili
     for a page: the failing ones first unless another order is asked for."""
     if sort not in SORTS:
         raise QueryError(f"sort {sort!r}: use one of {', '.join(SORTS)}")
-    rows = feed_health(es, settings, load_feeds(settings.feeds_file), only_listed=False)
+    rows = feed_health(es, settings, load_feeds(settings.feeds_file, settings.local_feed_dirs), only_listed=False)
     rows = [{**r, "name": r["name"] or r["url"], "polled": r["status"] != "never polled"} for r in rows]
     return sorted(rows, key=_sort_key(sort), reverse=descending)
 
@@ -54,18 +54,18 @@ def import_opml(settings: Settings, data: bytes) -> dict[str, list[str]]:
         upload = Path(tmp) / "upload.opml"
         upload.write_bytes(data)
         try:
-            offered = read_opml(upload)
+            offered = read_opml(upload, local_dirs=())  # an upload never names a local file newswatch would read
         except FeedListError as exc:
             raise FeedListError(str(exc).replace(str(upload), "OPML upload")) from None
     path = Path(settings.feeds_file)
-    listed = load_feeds(path) if path.exists() else []
+    listed = load_feeds(path, settings.local_feed_dirs) if path.exists() else []
     known = {f.url for f in listed}
     added = []
     for f in offered:
         if f.is_http and f.url not in known:
             added.append(f)
             known.add(f.url)
-    skipped = [f.url for f in offered if f not in added]
+    skipped = [*offered.skipped_urls, *(f.url for f in offered if f not in added)]
     if added:
         writer = write_opml if path.suffix.lower() in (".opml", ".xml") else write_yaml
         path.write_text(writer([*listed, *added]) + "\n", encoding="utf-8")
