@@ -1,6 +1,7 @@
 """Pending raw batches through the pipeline, so that one batch that keeps failing never blocks the others.
 
-The pending batches run together. When that run fails and the server is fine, the fault is in a batch:
+The pending batches run in chunks of at most ``pipeline_chunk_items`` items, one pipeline run each, so
+memory stays flat however large the backlog. When that run fails and the server is fine, the fault is in a batch:
 the batches are split in halves and run again until the failing ones are found; the others are marked
 done. Each failing batch counts an attempt, and after ``batch_max_attempts`` it is quarantined with its
 reason (see flows/raw_store.py). When the server is down, no batch is at fault: all stay pending.
@@ -9,7 +10,7 @@ reason (see flows/raw_store.py). When the server is down, no batch is at fault: 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from elasticsearch import ApiError, TransportError
@@ -54,14 +55,30 @@ def is_outage(exc: BaseException, settings: Settings) -> bool:
 def process_pending(store: RawStore, settings: Settings, run: RunPipeline) -> BatchOutcome:
     """Run every pending batch; mark each done only once the pipeline has indexed it. Never raises."""
     outcome = BatchOutcome()
-    batches = store.pending()
-    if batches:
-        try:
-            _run_isolating(store, settings, run, batches, outcome)
-        except Exception as exc:  # the server is down: nothing is lost, everything waits
-            where = f"Elasticsearch at {safe_url(settings.es_url)}"
-            outcome.outage = f"pipeline failed, {len(store.pending())} raw batches kept for the next run: {where}: {one_line(exc)}"
+    try:
+        for chunk in chunks(store, store.pending(), settings.pipeline_chunk_items):
+            _run_isolating(store, settings, run, chunk, outcome)
+    except Exception as exc:  # the server is down: nothing is lost, everything waits
+        where = f"Elasticsearch at {safe_url(settings.es_url)}"
+        outcome.outage = f"pipeline failed, {len(store.pending())} raw batches kept for the next run: {where}: {one_line(exc)}"
     return outcome
+
+
+def chunks(store: RawStore, batches: list[str], max_items: int) -> Iterator[list[str]]:
+    """Consecutive batches, oldest first, grouped so that one pipeline run takes at most ``max_items`` items
+    (a single larger batch, written before this limit existed, runs alone). Each run ends with a refresh,
+    so the next one finds the stories of the runs before it, as a later run would."""
+    chunk: list[str] = []
+    size = 0
+    for batch in batches:
+        n = store.count(batch)
+        if chunk and size + n > max_items:
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(batch)
+        size += n
+    if chunk:
+        yield chunk
 
 
 def _run_isolating(store: RawStore, settings: Settings, run: RunPipeline, batches: list[str], outcome: BatchOutcome) -> None:

@@ -94,10 +94,12 @@ def poll_task(feeds: list[Feed], settings: Settings, states: dict[str, dict]) ->
 
 
 @task(name="store-raw-batch", cache_policy=NO_CACHE)
-def store_task(store: RawStore, items: list[dict]) -> str | None:
-    """The batch's URL; a store that cannot take it (disk full) is one line, and its temporary file is gone."""
+def store_task(store: RawStore, items: list[dict], settings: Settings) -> str | None:
+    """Land the items as batches of at most ``pipeline_chunk_items``; a store that cannot take them (disk
+    full) is one line, and its temporary file is gone."""
     try:
-        store.write_batch(items)
+        for start in range(0, len(items), settings.pipeline_chunk_items):
+            store.write_batch(items[start : start + settings.pipeline_chunk_items])
     except RawStoreError as exc:
         return f"{exc}: the feeds are polled again next run"
     return None
@@ -133,7 +135,7 @@ def monitor_once(settings: Settings, force: bool = False) -> MonitorReport:
     items = [it for r in results for it in fresh[r.feed.id]]
     report.new_items = len(items)
     with report.timed("store"):
-        store_error = store_task(store, items)
+        store_error = store_task(store, items, settings)
     if store_error:
         report.error(store_error)  # feed states are not saved: the same items are fetched again
         return report

@@ -15,6 +15,7 @@ import contextlib
 import gzip
 import json
 import uuid
+import zlib
 from datetime import UTC, datetime
 
 import fsspec
@@ -117,6 +118,16 @@ class RawStore:
     def requeue(self, batches: list[str]) -> list[str]:
         """Move done batches back to pending, for a deliberate replay."""
         return [self._move(b, PENDING) for b in batches]
+
+    @staticmethod
+    def count(batch: str) -> int:
+        """Items in a batch (compressed lines: cheap next to processing them); 0 for a damaged batch, which
+        the pipeline run then finds and isolates like any failing batch."""
+        try:
+            with fsspec.open(batch, "rb", compression="gzip") as fh:
+                return sum(1 for line in fh if line.strip())
+        except (OSError, EOFError, zlib.error):
+            return 0
 
     @staticmethod
     def read(batch: str) -> list[dict]:
