@@ -86,24 +86,37 @@ def _checked(path: Path, entries: list[dict], local_dirs: Sequence[Path]) -> Fee
             feeds.append(_feed(entry, path.parent, allowed))
         except ValueError as exc:
             feeds.skipped.append(f"feed list {path}: entry {n}: {exc}, skipped")
-            feeds.skipped_urls.append(entry["url"])
+            if isinstance(entry.get("url"), str):
+                feeds.skipped_urls.append(entry["url"])
     return feeds
 
 
 def _read_yaml(path: Path) -> list[dict]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {"feeds": []}
-        jsonschema.validate(data, json.loads((SCHEMAS_DIR / "feedlist.schema.json").read_text()))
     except yaml.YAMLError as exc:
         raise FeedListError(f"feed list {path}: not valid YAML: {exc}") from exc
-    except jsonschema.ValidationError as exc:
-        where = "/".join(str(p) for p in exc.absolute_path) or "(top)"
-        raise FeedListError(f"feed list {path}: at {where}: {exc.message}") from exc
+    schema = json.loads((SCHEMAS_DIR / "feedlist.schema.json").read_text())
+    bad: dict[int, str] = {}
+    for err in jsonschema.validators.validator_for(schema)(schema).iter_errors(data):
+        where = list(err.absolute_path)
+        if len(where) >= 2 and where[0] == "feeds" and isinstance(where[1], int):  # one entry: skip it alone
+            field = "/".join(str(p) for p in where[2:])
+            bad.setdefault(where[1], f"{field}: {err.message}" if field else err.message)
+        else:  # the list itself is unusable
+            raise FeedListError(f"feed list {path}: at {'/'.join(str(p) for p in where) or '(top)'}: {err.message}")
     list_max = data.get("max_interval_s")
-    return [{"max_interval_s": list_max, **entry} for entry in data["feeds"]]
+    return [
+        {"invalid": bad[n], "url": entry.get("url") if isinstance(entry, dict) else None}
+        if n in bad
+        else {"max_interval_s": list_max, **entry}
+        for n, entry in enumerate(data["feeds"])
+    ]
 
 
 def _feed(entry: dict, base: Path, allowed: list[Path]) -> Feed:
+    if "invalid" in entry:
+        raise ValueError(entry["invalid"])
     options = {k: entry.get(k) for k in ("name", "source", "language", "interval_s", "max_interval_s")}
     url = feed_location(entry["url"], base, allowed)
     return Feed(url, **options, tags=tuple(entry.get("tags", [])), full_text=bool(entry.get("full_text", False)))

@@ -53,6 +53,13 @@ def test_a_dry_run_lists_then_backfill_raises_and_delivers_once_per_story(new_ru
     assert len(rule_alerts(es, settings)) == 1 and len(delivered_to.read_text().splitlines()) == 1
 
 
+def test_backfill_as_a_table_says_what_it_raised_and_delivered(new_rule):
+    result = CliRunner().invoke(app, ["watch", "backfill", "belarus", "--since", "3650d"])
+    assert result.exit_code == 0, result.output
+    assert BELARUS in result.stdout and "new" in result.stdout
+    assert "raised 1 alerts; delivered " in result.stdout and "Traceback" not in result.output
+
+
 def test_a_later_run_seeing_another_copy_of_the_story_does_not_alert_again(new_rule):
     from newswatch.flows.raw_store import RawStore
     from newswatch.pipelines.pipeline import run

@@ -20,6 +20,19 @@ def test_a_malformed_url_skips_that_entry_with_one_line_and_keeps_the_others(tmp
     assert feeds.skipped == [f"feed list {path}: entry 2: invalid URL 'http://[::1' (Invalid IPv6 URL), skipped"]
 
 
+def test_an_entry_of_the_wrong_shape_skips_that_entry_alone(tmp_path):
+    path = tmp_path / "feeds.yaml"
+    path.write_text(
+        "feeds:\n  - {url: 'https://one.example/feed.xml'}\n  - {url: 12345}\n  - just a string\n  - {url: 'https://two.example/rss'}\n"
+    )
+    feeds = load_feeds(path)
+    assert [f.url for f in feeds] == ["https://one.example/feed.xml", "https://two.example/rss"]
+    assert feeds.skipped == [
+        f"feed list {path}: entry 2: url: 12345 is not of type 'string', skipped",
+        f"feed list {path}: entry 3: 'just a string' is not of type 'object', skipped",
+    ]
+
+
 def test_schemes_other_than_http_are_unsupported_not_missing_files(tmp_path):
     path = feed_list(tmp_path, "htp://typo.example/feed", "ftp://files.example/feed.xml", "gopher://old.example/")
     feeds = load_feeds(path)

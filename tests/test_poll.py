@@ -90,7 +90,13 @@ def test_opml_round_trip(tmp_path: Path):
 def test_bad_feed_list_names_the_entry(tmp_path: Path):
     bad = tmp_path / "feeds.yaml"
     bad.write_text("feeds:\n  - {name: no url}\n")
-    with pytest.raises(FeedListError, match=r"feeds.yaml: at feeds/0: 'url' is a required property"):
+    assert load_feeds(bad).skipped == [f"feed list {bad}: entry 1: 'url' is a required property, skipped"]
+
+
+def test_a_feed_list_that_is_not_a_list_of_feeds_is_one_error(tmp_path: Path):
+    bad = tmp_path / "feeds.yaml"
+    bad.write_text("feeds: 3\n")
+    with pytest.raises(FeedListError, match=r"feeds.yaml: at feeds: 3 is not of type 'array'"):
         load_feeds(bad)
 
 

@@ -3,6 +3,7 @@ with the demo data: what an analyst sees and clicks. Screenshots land in docs/sc
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -150,7 +151,8 @@ def test_a_new_rule_previewed_then_a_monitor_run_puts_its_alert_in_the_inbox(sit
     env = {**os.environ, "NEWSWATCH_ES_URL": settings.es_url, "NEWSWATCH_INDEX_PREFIX": settings.index_prefix,
            "NEWSWATCH_DATA_DIR": settings.data_dir, "NEWSWATCH_FEEDS_FILE": str(feeds),
            "NEWSWATCH_WATCHLIST_FILE": str(settings.watchlist_file),
-           "NEWSWATCH_USER_WATCHLIST_FILE": str(settings.user_watchlist_file)}  # fmt: skip
+           "NEWSWATCH_USER_WATCHLIST_FILE": str(settings.user_watchlist_file),
+           "NEWSWATCH_LOCAL_FEED_DIRS": json.dumps([str(root)])}  # fmt: skip  # the late feed is a local file here
     run = subprocess.run([sys.executable, "-m", "newswatch.interfaces.cli", "run", "--once"], env=env, cwd=root,
                          capture_output=True, text=True, timeout=600)  # fmt: skip
     assert run.returncode == 0, run.stderr[-2000:]

@@ -632,7 +632,10 @@ def watch_backfill(
         out.print(plain(f"dry run: new alerts it would raise: {len(done.new)}; already raised: {len(done.alerts) - len(done.new)}"))
     else:
         out.print(
-            plain(f"raised {done.created} alerts; delivered {done.delivered}, failed {done.deliveries_failed} (due alerts of every rule)")
+            plain(
+                f"raised {done.created} alerts; delivered {summary['delivered']}, failed {summary['deliveries_failed']}"
+                " (due alerts of every rule)"
+            )
         )
 
 
