@@ -38,6 +38,13 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
+def test_a_failed_run_prints_its_one_error_line_and_no_prefect_shutdown_warnings(es_settings, tmp_path):
+    for _ in range(3):  # Prefect's "EventsWorker - Still processing items" came on some exits, not all
+        result = newswatch("run", "--once", "--feeds", str(tmp_path / "missing.yaml"))
+        assert result.returncode == 1
+        assert result.stderr.splitlines() == [f"error: feed list {tmp_path / 'missing.yaml'}: file not found"]
+
+
 def test_a_run_with_a_fresh_prefect_home_prints_its_report_and_nothing_else(es_settings, tmp_path):
     result = newswatch("run", "--once", env={"PREFECT_HOME": str(tmp_path / "prefect")})
     assert result.returncode == 0

@@ -171,7 +171,9 @@ def quiet_one_off_run(settings: Settings) -> None:
 
     start_temporary_api()  # stopped with this command, even by kill -9
 
-    for name in ("apache_beam", "elastic_transport", "newswatch"):  # their errors are in the report, one line each
+    # Their errors are in the report, one line each. Prefect's background services (EventsWorker,
+    # APILogWorker) log under their bare class names, outside the "prefect" logger tree.
+    for name in ("apache_beam", "elastic_transport", "newswatch", "EventsWorker", "APILogWorker"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
