@@ -653,9 +653,8 @@ def web(
     settings = settings_or_exit()
     host, port = host or settings.web_host, port or settings.web_port
     es_or_exit(settings)
-    err.print(plain(f"newswatch web on http://{host}:{port}/ (Ctrl-C stops it)"))
     try:
-        serve_web(settings, host, port)
+        serve_web(settings, host, port, on_ready=lambda: err.print(plain(f"newswatch web on http://{host}:{port}/ (Ctrl-C stops it)")))
     except WebConfigError as exc:
         fail(str(exc))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import uvicorn
 
@@ -18,8 +19,10 @@ def build(settings: Settings, host: str):
     return create_app(settings, auth)
 
 
-def serve(settings: Settings, host: str, port: int) -> None:
+def serve(settings: Settings, host: str, port: int, on_ready: Callable[[], None] = lambda: None) -> None:
+    """Serve until stopped; ``on_ready`` runs once the configuration was accepted (the app is built)."""
     app = build(settings, host)
+    on_ready()
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, server_header=False)
 
 
