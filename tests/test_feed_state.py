@@ -65,6 +65,10 @@ def test_a_feed_list_sets_a_max_interval_for_all_its_feeds_and_a_feed_its_own(tm
         "max_interval_s: 300\nfeeds:\n  - {url: 'https://example.com/a.xml'}\n  - {url: 'https://example.com/b.xml', max_interval_s: 60}\n"
     )
     assert [f.max_interval_s for f in load_feeds(path)] == [300, 60]
-    path.write_text("feeds:\n  - {url: 'https://example.com/a.xml', max_interval_s: 5}\n")
-    with pytest.raises(FeedListError, match="max_interval_s"):
+    path.write_text("feeds:\n  - {url: 'https://example.com/a.xml', max_interval_s: 5}\n  - {url: 'https://example.com/b.xml'}\n")
+    feeds = load_feeds(path)  # an entry with a bad value is skipped alone, naming the field
+    assert [f.url for f in feeds] == ["https://example.com/b.xml"]
+    assert len(feeds.skipped) == 1 and feeds.skipped[0].startswith(f"feed list {path}: entry 1: max_interval_s: 5 ")
+    path.write_text("max_interval_s: 5\nfeeds: []\n")
+    with pytest.raises(FeedListError, match="max_interval_s"):  # a bad value for the whole list stops it
         load_feeds(path)
