@@ -89,7 +89,7 @@ class Settings(BaseSettings):
     # The most raw items one pipeline run takes. Polled items land in raw batches of at most this size, and a
     # larger backlog (a big first poll, an outage) runs as several pipeline runs in turn, each seeing the ones
     # before it in Elasticsearch, so memory stays flat however many items wait.
-    pipeline_chunk_items: int = Field(default=2000, ge=1)
+    pipeline_chunk_items: int = Field(default=5000, ge=1)
     batch_max_attempts: int = 3  # a raw batch failing this many runs is quarantined (see `newswatch batches`)
     deadletter_raw_chars: int = 20_000  # how much of a rejected raw item the dead-letter record keeps
     summary_batch_size: int = 1000  # story clusters summarised per aggregation and bulk update
