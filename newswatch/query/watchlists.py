@@ -18,17 +18,14 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from newswatch.paths import SEEDS_DIR
-from newswatch.pipelines.actors import ActorRules
+from newswatch.pipelines.enrich import Knowledge
 from newswatch.pipelines.match import WatchlistMatcher
 from newswatch.pipelines.watchlist import (
     Rule,
     WatchlistError,
     check_delivery_environment,
-    entity_aliases,
-    load_rules,
     load_watchlist,
     parse_watchlist,
-    with_canonical_names,
 )
 from newswatch.query.search import nothing_indexed
 from newswatch.settings import Settings
@@ -119,15 +116,10 @@ def _has_rule(path: Path, rule_id: str) -> bool:
         return False
 
 
-def as_tagged(rules: list[Rule], settings: Settings) -> list[Rule]:
-    """The rules as a run matches them: each entity knows the canonical actor name and aliases tagging
-    gives it, so `watch test` and backfill fire on "U.S. Army" for a rule on "United States Army"."""
-    actor_rules = ActorRules.from_file(settings.aliases_file, entity_aliases(rules))
-    return with_canonical_names(rules, actor_rules.canonical)
-
-
 def find_rule(settings: Settings, rule_id: str) -> Rule:
-    rules = {r.id: r for r in as_tagged(load_rules(settings), settings)}
+    """The rule as a run matches it (``Knowledge.load``): each entity knows the canonical actor name and
+    aliases tagging gives it, so `watch test` and backfill fire on "U.S. Army" for "United States Army"."""
+    rules = {r.id: r for r in Knowledge.load(settings).rules}
     if rule_id not in rules:
         files = ", ".join(str(p) for p in settings.watchlist_files)
         raise WatchlistError(f"watchlist {files}: no rule with id {rule_id!r}")
