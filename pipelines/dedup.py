@@ -56,7 +56,7 @@ def band_keys(sig: list[int], bands: int) -> list[str]:
     return keys
 
 
-def resemblance(a: list[int], a_shingles: int, b: list[int], b_shingles: int) -> float:
+def resemblance(a: list[int] | bytes, a_shingles: int, b: list[int] | bytes, b_shingles: int) -> float:
     """How much of one story the other holds: the larger of Jaccard and containment.
 
     Containment (the share of the shorter text's shingles found in the longer) is estimated from the
@@ -72,11 +72,21 @@ def resemblance(a: list[int], a_shingles: int, b: list[int], b_shingles: int) ->
     return min(1.0, max(j, shared / smaller))
 
 
-def similarity(a: list[int], b: list[int]) -> float:
-    """Estimated Jaccard similarity of the shingle sets behind two signatures."""
-    if not a or len(a) != len(b):
+def packed(sig: list[int]) -> bytes:
+    """A signature as 8 bytes per value: what a shuffle carries once per band, decoded as one object."""
+    return np.asarray(sig, dtype=np.uint64).tobytes()
+
+
+def _values(sig: list[int] | bytes) -> np.ndarray:
+    return np.frombuffer(sig, dtype=np.uint64) if isinstance(sig, bytes) else np.asarray(sig, dtype=np.uint64)
+
+
+def similarity(a: list[int] | bytes, b: list[int] | bytes) -> float:
+    """Estimated Jaccard similarity of the shingle sets behind two signatures (lists or ``packed``)."""
+    va, vb = _values(a), _values(b)
+    if not len(va) or len(va) != len(vb):
         return 0.0
-    return float(np.mean(np.asarray(a, dtype=np.uint64) == np.asarray(b, dtype=np.uint64)))
+    return float(np.mean(va == vb))
 
 
 def with_cluster(a: dict, **changes) -> dict:

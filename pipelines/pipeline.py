@@ -26,7 +26,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.pvalue import TaggedOutput
 
 from newswatch.pipelines import deadletter, lookup, sink
-from newswatch.pipelines.dedup import resemblance, with_cluster
+from newswatch.pipelines.dedup import packed, resemblance, with_cluster
 from newswatch.pipelines.enrich import ItemError, Knowledge, Models, prepare, sort_key, tag_batch
 from newswatch.pipelines.language import build_detector
 from newswatch.pipelines.match import WatchlistMatcher, build_alert
@@ -131,8 +131,9 @@ class DeadLetterFn(_ElasticsearchFn):
 def band_entries(a: dict) -> Iterator[tuple[str, tuple]]:
     """One entry per LSH band: (band key, (has prior story, sort key, id, signature, shingles, cluster id))."""
     has_prior = a["cluster"]["id"] != a["id"]
+    entry = (0 if has_prior else 1, sort_key(a), a["id"], packed(a["minhash"]), a["shingles"], a["cluster"]["id"])
     for key in a["minhash_bands"]:
-        yield key, (0 if has_prior else 1, sort_key(a), a["id"], a["minhash"], a["shingles"], a["cluster"]["id"])
+        yield key, entry
 
 
 def earlier_copies(threshold: float):
@@ -283,6 +284,7 @@ def read_unique(p: beam.Pipeline, raw_files: list[str], settings: Settings):
         p
         | "ReadRawBatches" >> beam.Create(raw_files)
         | "ReadLines" >> beam.io.ReadAllFromText()
+        | "SpreadLines" >> beam.Reshuffle()  # a raw batch is one file, read by one worker: all workers clean
         | "Clean" >> beam.ParDo(CleanFn(settings)).with_outputs("rejected", main="articles")
     )
     unique = (

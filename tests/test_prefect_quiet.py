@@ -54,6 +54,31 @@ def test_a_run_with_a_fresh_prefect_home_prints_its_report_and_nothing_else(es_s
         assert noise not in result.stdout, noise
 
 
+def test_a_temporary_prefect_server_that_does_not_answer_in_time_is_one_line_and_nothing_is_left(es_settings, tmp_path):
+    env = {"PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "1"}  # it needs ~3 s
+    before = {pid for pid, cmd in servers().items()}
+    result = newswatch("run", "--once", env=env)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "error: Prefect's temporary server did not answer within 1 s (setting PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS)"
+    ]
+    time.sleep(1)
+    assert set(servers()) <= before  # the server it started was stopped at exit
+
+
+def servers() -> dict[int, str]:
+    """Running Prefect API servers (Prefect's uvicorn app factory) and their command lines."""
+    found = {}
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            cmd = cmdline.read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if "prefect.server.api.server:create_app" in cmd and alive(int(cmdline.parent.name)):
+            found[int(cmdline.parent.name)] = cmd
+    return found
+
+
 def test_kill_9_of_a_run_takes_its_temporary_prefect_server_with_it(es_settings, tmp_path):
     run = subprocess.Popen([NEWSWATCH, "run", "--once"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                            env={**os.environ, "PREFECT_HOME": str(tmp_path / "prefect")})  # fmt: skip

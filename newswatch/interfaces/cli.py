@@ -6,6 +6,7 @@ import json
 import os
 import re
 import sys
+from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated
@@ -135,11 +136,12 @@ def run(
         fail("use `newswatch run --once` for one run now, or `newswatch serve` for a schedule", 2)
     settings = settings_or_exit(feeds_file=feeds, watchlist_file=watchlist)  # fail fast on bad settings or rules
     rules_or_exit(settings)
-    quiet_one_off_run(settings)
+    api_ready = quiet_one_off_run(settings)
     from newswatch.flows.feedlist import FeedListError
     from newswatch.flows.monitor import monitor
     from newswatch.pipelines.watchlist import WatchlistError
 
+    wait_for(api_ready)
     try:
         report = monitor(feeds_file=str(feeds) if feeds else None, watchlist_file=str(watchlist) if watchlist else None, force=True)
     except (FeedListError, WatchlistError, ValueError) as exc:
@@ -153,10 +155,11 @@ def run(
         raise typer.Exit(1)
 
 
-def quiet_one_off_run(settings: Settings) -> None:
+def quiet_one_off_run(settings: Settings) -> Callable[[], None]:
     """Checks that no other run holds the data dir (exit 75), before Prefect starts. The run prints its own
     report (errors and warnings, one line each), so Prefect's and Beam's console logging stays off: set
-    PREFECT_LOGGING_LEVEL to see it. Prefect's temporary server dies with the command."""
+    PREFECT_LOGGING_LEVEL to see it. Prefect's temporary server starts now and dies with the command;
+    the returned function waits until it answers."""
     from newswatch.flows.run_lock import EXIT_LOCKED, RunInProgress, run_lock
 
     try:
@@ -169,12 +172,21 @@ def quiet_one_off_run(settings: Settings) -> None:
 
     from newswatch.interfaces.ephemeral import start_temporary_api
 
-    start_temporary_api()  # stopped with this command, even by kill -9
+    api_ready = start_temporary_api()  # stopped with this command, even by kill -9
 
     # Their errors are in the report, one line each. Prefect's background services (EventsWorker,
     # APILogWorker) log under their bare class names, outside the "prefect" logger tree.
     for name in ("apache_beam", "elastic_transport", "newswatch", "EventsWorker", "APILogWorker"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
+    return api_ready
+
+
+def wait_for(api_ready: Callable[[], None]) -> None:
+    """Prefect's temporary server that never answers is one line, not a traceback."""
+    try:
+        api_ready()
+    except RuntimeError as exc:
+        fail(str(exc))
 
 
 def exit_if_locked(report: dict) -> None:
@@ -458,9 +470,11 @@ def replay(
     """Process pending raw batches again (after an outage), or with --all every batch ever stored."""
     settings = settings_or_exit()
     es_or_exit(settings)
-    quiet_one_off_run(settings)
+    api_ready = quiet_one_off_run(settings)
     from newswatch.flows.monitor import replay_flow
     from newswatch.flows.raw_store import RawStore
+
+    wait_for(api_ready)
 
     store = RawStore(settings.data_dir)
     if all_done:

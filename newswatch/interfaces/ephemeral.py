@@ -1,18 +1,29 @@
-"""Prefect's temporary API server for one-off runs, tied to the life of the command that started it.
+"""Prefect's temporary API server for one-off runs, started early and tied to the life of the command.
 
-Prefect starts that server as a child process and stops it at exit; a run killed with SIGKILL never gets
-to, and the server would live on, orphaned. So the command starts it itself, through Prefect, and adds a
-tiny watchdog child that the kernel signals when the command dies (``PR_SET_PDEATHSIG``, Linux): the
-watchdog then stops the server. Elsewhere the server is left as Prefect leaves it (see the README).
+Prefect would start that server itself, as a child process, on the first flow call, after the command has
+imported Prefect's server modules (~2 s) and the pipeline (~1.5 s), and would then wait ~3 s for it. The
+command instead starts the same server (Prefect's own ``uvicorn`` app factory, in ephemeral mode) first
+thing, points ``PREFECT_API_URL`` at it before Prefect is imported, and waits for it only when the flow
+starts: its start-up runs on another core while the command loads the pipeline.
+
+A run killed with SIGKILL never gets to stop a child, and the server would live on, orphaned: a tiny
+watchdog child, which the kernel signals when the command dies (``PR_SET_PDEATHSIG``, Linux), stops it
+then. Elsewhere Prefect starts and stops its server as usual (see the README).
 """
 
 from __future__ import annotations
 
+import atexit
 import ctypes
+import importlib.util
 import os
 import signal
+import socket
 import subprocess
 import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
 
 PR_SET_PDEATHSIG = 1
 WATCHDOG = """
@@ -32,16 +43,67 @@ while True:
 """
 
 
-def start_temporary_api() -> None:
-    """Start Prefect's temporary server now (unless a server is configured) and arm its watchdog."""
-    if os.environ.get("PREFECT_API_URL") or not sys.platform.startswith("linux"):
-        return
-    from prefect.server.api.server import SubprocessASGIServer
+def start_temporary_api() -> Callable[[], None]:
+    """Start Prefect's temporary server now, unless a server is configured; returns the wait until it answers.
 
-    server = SubprocessASGIServer()  # the instance Prefect's client uses for one-off runs
-    server.start()
-    if server.server_process is not None:
-        _watch(server.server_process.pid)
+    Call it before Prefect is imported (it reads ``PREFECT_API_URL`` then). The server stops when the
+    command exits, or is killed.
+    """
+    if os.environ.get("PREFECT_API_URL") or not sys.platform.startswith("linux"):
+        return lambda: None
+    port = _free_port()
+    server = subprocess.Popen(_server_command(port), env={**os.environ, **EPHEMERAL_ENV}, stdin=subprocess.DEVNULL)
+    atexit.register(_stop, server)
+    _watch(server.pid)
+    url = f"http://127.0.0.1:{port}/api"
+    os.environ["PREFECT_API_URL"] = url
+    timeout = float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180"))
+    return lambda: _wait_until_healthy(server, url, timeout)
+
+
+# What Prefect sets for its own temporary server: no UI, no background services (scheduler and the like).
+EPHEMERAL_ENV = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
+
+
+def _server_command(port: int) -> list[str]:
+    prefect_dir = Path(importlib.util.find_spec("prefect").origin).parent  # located, not imported
+    return [
+        sys.executable, "-m", "uvicorn", "--app-dir", str(prefect_dir.parent), "--factory",
+        "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port),
+        "--log-level", "error", "--lifespan", "on",
+    ]  # fmt: skip
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_until_healthy(server: subprocess.Popen, url: str, timeout: float) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"Prefect's temporary server exited with code {server.returncode} before it answered")
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    setting = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
+    raise RuntimeError(f"Prefect's temporary server did not answer within {timeout:.0f} s (setting {setting})")
+
+
+def _stop(server: subprocess.Popen) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
 
 
 def _die_with_parent() -> None:
