@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from elasticsearch import ApiError, TransportError
 
+from newswatch.flows.memory import release_freed_memory
 from newswatch.flows.raw_store import RawStore
 from newswatch.settings import Settings
 from newswatch.store import StoreUnavailable, check_available, connect, safe_url
@@ -58,6 +59,7 @@ def process_pending(store: RawStore, settings: Settings, run: RunPipeline) -> Ba
     try:
         for chunk in chunks(store, store.pending(), settings.pipeline_chunk_items):
             _run_isolating(store, settings, run, chunk, outcome)
+            release_freed_memory()  # the runner's buffers of this chunk, before the next one fills them again
     except Exception as exc:  # the server is down: nothing is lost, everything waits
         where = f"Elasticsearch at {safe_url(settings.es_url)}"
         outcome.outage = f"pipeline failed, {len(store.pending())} raw batches kept for the next run: {where}: {one_line(exc)}"

@@ -25,6 +25,7 @@ from newswatch.flows import feed_state
 from newswatch.flows.batches import BatchOutcome, one_line, process_pending
 from newswatch.flows.delivery import DeliveryReport, deliver_pending
 from newswatch.flows.feedlist import Feed, load_feeds
+from newswatch.flows.memory import release_freed_memory
 from newswatch.flows.poll import FeedResult, poll_feeds
 from newswatch.flows.raw_store import RawStore, RawStoreError
 from newswatch.flows.run_lock import RunInProgress, run_lock
@@ -149,6 +150,7 @@ def monitor_once(settings: Settings, force: bool = False) -> MonitorReport:
         report.error(f"{_store_error(exc, settings)}: new items are kept in the raw store for the next run")
         return report
     del results, fresh, items, new_states  # the items are in the raw store now; the pipeline streams them from there
+    release_freed_memory()
     if process_and_report(store, settings, report):
         deliver(settings, report)
     return report
