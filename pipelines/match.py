@@ -150,7 +150,7 @@ def build_alert(rule: Rule, hits: list[Hit], article: dict, now: datetime | None
         "delay_from_publication_s": _seconds_between(article.get("published_at"), now),
         "delay_from_ingestion_s": _seconds_between(article.get("ingested_at"), now),
         "delivery": {
-            "status": "pending",
+            "status": "pending" if rule.deliver else "no target",  # a rule without targets is listed, never sent
             "targets": list(rule.deliver),
             "attempts": 0,
             "done": [],

@@ -1,4 +1,4 @@
-"""`newswatch alerts --state pending|delivered|failed` lists only the alerts in that delivery state, and
+"""`newswatch alerts --state pending|delivered|failed|"no target"` lists only the alerts in that delivery state, and
 the run summary says how many alerts still wait when the flow reports it."""
 
 from __future__ import annotations
@@ -48,6 +48,25 @@ def test_alerts_filter_by_delivery_state(delivered_and_failed):
     assert alerts("--state", "pending") == []
     assert sorted(a["rule_id"] for a in alerts()) == ["harbour", "riverton"]
     assert [a["rule_id"] for a in alerts("--state", "failed", "--rule", "harbour")] == []
+
+
+@pytest.mark.integration
+def test_an_alert_of_a_rule_without_targets_is_listed_as_no_target_and_never_counted_delivered(es_settings, tmp_path: Path):
+    from newswatch.flows.delivery import deliver_pending
+    from newswatch.pipelines.pipeline import run
+    from newswatch.store import connect, ensure_indices
+
+    rules = tmp_path / "w.yaml"
+    rules.write_text("rules:\n  - {id: harbour, keywords: [Harbour Bank]}\n")
+    settings = es_settings.model_copy(update={"watchlist_file": rules})
+    es = connect(settings)
+    ensure_indices(es, settings)
+    assert run([demo_batch(settings)], settings).counters["alerts_created"] == 1
+    report = deliver_pending(es, settings)
+    assert (report.delivered, report.failed, report.pending) == (0, 0, 0)
+    es.indices.refresh(index=settings.alerts_index)
+    assert [a["rule_id"] for a in alerts("--state", "no target")] == ["harbour"]
+    assert alerts("--state", "delivered") == [] and alerts("--state", "pending") == []
 
 
 def test_the_run_summary_says_how_many_alerts_wait(capsys):

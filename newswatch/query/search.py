@@ -35,7 +35,7 @@ class SearchRequest:
 
 MAX_PAGE_SIZE = 100  # hits per page of a search
 MAX_TOP = 1_000  # buckets per list in stats
-ALERT_STATES = ("pending", "delivered", "failed")
+ALERT_STATES = ("pending", "delivered", "failed", "no target")
 OPERATORS = {"AND": "", "&&": "", "OR": "|", "||": "|", "NOT": "-", "!": "-"}
 _TOKEN = re.compile(r'"[^"]*"?|[()]|[^\s()"]+')
 
