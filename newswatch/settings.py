@@ -110,6 +110,7 @@ class Settings(BaseSettings):
     web_token: SecretStr | None = None  # bearer token for the API (and the login form)
     web_token_file: Path | None = None  # read at start; wins over web_token
     web_users_file: Path | None = None  # lines "name:scrypt$...", made by `newswatch web-password NAME`
+    web_import_private_feeds: bool = False  # OPML import may add feeds on loopback/private/link-local addresses
 
     @field_validator("runner")
     @classmethod

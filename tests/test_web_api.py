@@ -213,17 +213,22 @@ OPML = """<?xml version="1.0"?><opml version="2.0"><head><title>x</title></head>
 <outline text="Example News" xmlUrl="https://news.example.org/rss.xml"/>
 <outline text="Local file" xmlUrl="/etc/passwd"/>
 <outline text="Demo Wire again" xmlUrl="https://news.example.org/rss.xml"/>
+<outline text="Cloud metadata" xmlUrl="http://169.254.169.254/latest/meta-data/"/>
+<outline text="Loopback" xmlUrl="http://localhost:9200/_cat/indices"/>
+<outline text="Intranet" xmlUrl="http://10.1.2.3/feed.xml"/>
 </body></opml>"""
 
 
-def test_opml_import_adds_http_feeds_only(client, settings):
+def test_opml_import_adds_public_http_feeds_only(client, settings):
     r = client.post("/api/v1/feeds/import", json={"opml": OPML}).json()
-    assert r == {"added": ["https://news.example.org/rss.xml"], "skipped": ["/etc/passwd", "https://news.example.org/rss.xml"]}
+    assert r["added"] == ["https://news.example.org/rss.xml"]
+    assert sorted(r["skipped"]) == sorted(["/etc/passwd", "https://news.example.org/rss.xml", "http://169.254.169.254/latest/meta-data/",
+                                          "http://localhost:9200/_cat/indices", "http://10.1.2.3/feed.xml"])  # fmt: skip
     names = {row["name"] for row in client.get("/api/v1/feeds").json()}
-    assert "Example News" in names and "Local file" not in names
+    assert "Example News" in names and not names & {"Local file", "Cloud metadata", "Loopback", "Intranet"}
     client.get("/feeds")
     page = client.post("/feeds/import", data={"csrf_token": client.cookies["nw_csrf"]}, files={"opml": ("x.opml", OPML.encode())})
-    assert page.status_code == 200 and "Imported 0 feeds; skipped 3" in page.text
+    assert page.status_code == 200 and "Imported 0 feeds; skipped 6" in page.text
     bad = client.post("/api/v1/feeds/import", json={"opml": "<opml><body>"})
     assert bad.status_code == 400 and "OPML upload" in bad.json()["error"]
 

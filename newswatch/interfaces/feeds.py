@@ -6,9 +6,11 @@ reads and writes the feed list, which belongs to flows/, a sibling of query/ in 
 
 from __future__ import annotations
 
+import ipaddress
 import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from elasticsearch import Elasticsearch
 
@@ -43,10 +45,27 @@ def _sort_key(sort: str):
 MAX_OPML_BYTES = 5_000_000
 
 
+def is_private_host(url: str) -> bool:
+    """A URL whose host is ``localhost`` or a loopback, private, link-local or otherwise non-public IP address.
+
+    Host names are not resolved here (a name's address can change before the poll): this refuses what
+    an upload can name outright.
+    """
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return not ipaddress.ip_address(host).is_global
+    except ValueError:
+        return False
+
+
 def import_opml(settings: Settings, data: bytes) -> dict[str, list[str]]:
     """Add the http(s) feeds of an OPML document to the feed list; known URLs and local paths are skipped.
 
-    Local paths are refused because an uploaded list must not make the poller read this machine's files.
+    Local paths are refused because an uploaded list must not make the poller read this machine's files;
+    so are feeds on this machine's or the private network's addresses (an uploaded list must not make the
+    poller probe internal services), unless setting ``web_import_private_feeds`` allows them.
     """
     if len(data) > MAX_OPML_BYTES:
         raise FeedListError(f"OPML upload: larger than {MAX_OPML_BYTES:,} bytes")
@@ -62,7 +81,7 @@ def import_opml(settings: Settings, data: bytes) -> dict[str, list[str]]:
     known = {f.url for f in listed}
     added = []
     for f in offered:
-        if f.is_http and f.url not in known:
+        if f.is_http and f.url not in known and (settings.web_import_private_feeds or not is_private_host(f.url)):
             added.append(f)
             known.add(f.url)
     skipped = [*offered.skipped_urls, *(f.url for f in offered if f not in added)]
