@@ -54,6 +54,9 @@ def test_search_filters_narrow_and_bad_filters_are_400(client):
     ):
         r = client.get("/api/v1/search", params=params)
         assert r.status_code == 400 and words in r.json()["error"], r.text
+        assert "--" not in r.json()["error"]  # the API's parameter names, not the CLI's flags
+    r = client.get("/api/v1/search", params={"page": 0})
+    assert r.json()["error"] == "page 0: pages start at 1"
 
 
 def test_stats_by_day_and_hour(client):
@@ -88,6 +91,7 @@ def test_alerts_filter_by_rule_and_state(client):
     assert client.get("/api/v1/alerts", params={"status": "delivered"}).json()["total"] == 0
     bad = client.get("/api/v1/alerts", params={"status": "lost"})
     assert bad.status_code == 400 and "pending, delivered, failed" in bad.json()["error"]
+    assert bad.json()["error"].startswith("status 'lost': use")
 
 
 def test_feeds_health_lists_every_feed(client):

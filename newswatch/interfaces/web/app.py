@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -106,12 +107,25 @@ def _error(request: Request, status: int, message: str) -> Response:
     return templates.TemplateResponse(request, "error.html", {"message": message, "status": status}, status_code=status)
 
 
+# The query layer's errors name the CLI's flags; on the web they name the query parameters.
+WEB_PARAMETERS = {"state": "status"}  # where the two differ
+_FLAG = re.compile(r"(?<![\w-])--([a-z][a-z_-]*)")
+
+
+def web_wording(message: str) -> str:
+    """``--page 0: pages start at 1`` becomes ``page 0: pages start at 1``; ``--state`` becomes ``status``."""
+    return _FLAG.sub(lambda m: WEB_PARAMETERS.get(m.group(1), m.group(1)), message)
+
+
 def _errors(app: FastAPI) -> None:
     @app.exception_handler(StoryNotFound)
     async def not_found(request: Request, exc: StoryNotFound) -> Response:
         return _error(request, 404, str(exc))
 
     @app.exception_handler(QueryError)
+    async def bad_query(request: Request, exc: QueryError) -> Response:
+        return _error(request, 400, web_wording(str(exc)))
+
     @app.exception_handler(WatchlistError)
     @app.exception_handler(FeedListError)
     async def bad_input(request: Request, exc: Exception) -> Response:
