@@ -17,7 +17,7 @@ from spacy.language import Language
 
 from newswatch.pipelines import dedup
 from newswatch.pipelines.actors import ActorRules, Mention, canonical_actors, confident_names
-from newswatch.pipelines.clean import clean_text, clean_title
+from newswatch.pipelines.clean import clean_text, clean_title, normalise
 from newswatch.pipelines.deadletter import SHOWN_CHARS, feed_url, item_key
 from newswatch.pipelines.fulltext import FullTextError, fetch_full_text
 from newswatch.pipelines.language import detect_language
@@ -62,7 +62,7 @@ def prepare(item: dict, detector: Any, settings: Settings, now: datetime | None 
     now = now or datetime.now(UTC)
     feed = item.get("feed") or {}
     link, guid = _identity(item, settings)
-    source = str(feed.get("source") or feed.get("title") or "unknown")[: settings.max_field_chars]
+    source = normalise(str(feed.get("source") or feed.get("title") or ""))[: settings.max_field_chars] or "unknown"
     try:
         canonical = canonical_url(link or guid or "")
         aid = article_id(canonical)

@@ -34,6 +34,13 @@ def test_titles_summaries_and_lists_are_bounded(detector):
     assert len(article["authors"]) == 3 and all(len(a) <= 50 for a in article["authors"]) and len(article["categories"]) == 3
 
 
+def test_a_source_name_keeps_no_control_characters_and_a_blank_one_is_unknown(detector):
+    hostile = item(feed={"id": "f", "url": "http://feed.example/rss", "source": "\x1b]8;;http://evil.example\x07Daily\u202e  News\x1b[0m"})
+    assert prepare(hostile, detector, Settings())["source"] == "]8;;http://evil.exampleDaily News[0m"
+    blank = item(feed={"id": "f", "url": "http://feed.example/rss", "source": "\x00\x1b "})
+    assert prepare(blank, detector, Settings())["source"] == "unknown"
+
+
 def test_items_per_feed_are_capped_and_the_cut_is_reported(tmp_path):
     entries = "".join(f"<item><title>n{i}</title><link>https://example.com/{i}</link></item>" for i in range(30))
     path = tmp_path / "many.xml"
