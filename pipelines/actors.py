@@ -20,9 +20,10 @@ from typing import NamedTuple
 import ahocorasick
 import yaml
 
+from newswatch.pipelines.context import names_a_work
 from newswatch.pipelines.coref import Resolved, fold_names
 from newswatch.pipelines.gazetteer import build_gazetteer
-from newswatch.pipelines.names import NameRules, clean_name
+from newswatch.pipelines.names import NameRules, clean_name, spaced_initials
 
 __all__ = ["ACTOR_LABELS", "ActorRules", "Mention", "canonical_actors", "clean_name", "correct_label"]
 
@@ -33,7 +34,6 @@ WEAK_BELOW = 0.5  # actors under this confidence are kept but marked weak
 LEAD_CHARS = 400  # a first mention this early is in the lead paragraph
 _PLURAL_GROUP = ("ians", "ans", "ats", "ers", "ists", "ites")
 _ORDINAL = re.compile(r"^\d+(?:st|nd|rd|th)\b", re.I)
-_OPEN_QUOTES, _CLOSE_QUOTES = "\"“‘'«", "\"”’'»"
 _CREDIT = re.compile(r"/|©|\b(?:photo|image|credit|getty images)\b", re.I)
 _STATE_AFTER = re.compile(r"\s+[Ss]tate\b")  # "New York state", "Washington State": the state, not an alias
 _LOWER_WORDS = re.compile(r"(?<![\w.])[a-z][a-z'-]+")
@@ -61,6 +61,9 @@ class ActorRules:
     prefixes: dict[str, str] = field(default_factory=dict)  # "U.S." -> "United States" at the front of a name
     org_words: frozenset[str] = frozenset()  # a name with one of these words is an organisation
     thing_words: frozenset[str] = frozenset()  # ... and one with these (and no organisation word) is a thing
+    descriptors: frozenset[str] = frozenset()  # last words that describe an organisation, not name it: "Magazine"
+    work_words: frozenset[str] = frozenset()  # right before a title of a work: "the film", "the novel"
+    role_words: frozenset[str] = frozenset()  # before "as" and a character: "cast as", "performance as"
     scan_forms: tuple[str, ...] = ()  # looked for in text the model did not tag
     _automaton: ahocorasick.Automaton | None = field(default=None, repr=False, compare=False)
 
@@ -95,6 +98,9 @@ class ActorRules:
             prefixes=dict(data.get("name_prefixes", {})),
             org_words=low("organisation_words"),
             thing_words=low("thing_words"),
+            descriptors=low("descriptors"),
+            work_words=frozenset(data.get("work_words", [])),
+            role_words=frozenset(data.get("role_words", [])),
             scan_forms=tuple(sorted(set(scan), key=len, reverse=True)),
         )
 
@@ -161,7 +167,10 @@ def canonical_actors(mentions: list[Mention], rules: ActorRules, title: str = ""
     resolved = [r for m in _split_places(mentions) if (r := _resolve(m, rules, text, lower_words))]
     resolved += [p for r in resolved if (p := _place_inside(r, rules))]
     resolved += _scan(text, mentions, rules)
-    resolved = fold_names(resolved, title, _headline_names(title, text))
+    headline_names = _headline_names(title, text)
+    missed = _missed_headline_names(headline_names, resolved, rules, text)
+    organisations = {r.surface for r in missed if r.label != "PERSON"}  # no surname joins "The Onion"
+    resolved = fold_names([*resolved, *missed], title, {n: at for n, at in headline_names.items() if n not in organisations})
     in_title = {r.name for r in resolved if title and (_names(title, r.surface) or _names(title, r.name))}
     seen = {r.name for r in resolved}
     for form in rules.forms if title else ():
@@ -186,25 +195,24 @@ def _split_places(mentions: list[Mention]) -> list[Mention]:
     return out
 
 
-def _quoted(text: str, start: int, end: int) -> bool:
-    """A span between quotes is a title of a work ("Stabat Mater", "Cold as Ice"), not an actor."""
-    return start > 0 and end < len(text) and text[start - 1] in _OPEN_QUOTES and text[end] in _CLOSE_QUOTES
-
-
 def _resolve(m: Mention, rules: ActorRules, text: str, lower_words: frozenset[str]) -> Resolved | None:
-    if m.label not in ACTOR_LABELS or _CREDIT.search(m.text) or (text and _quoted(text, m.start, m.start + len(m.text))):
+    if m.label not in ACTOR_LABELS or _CREDIT.search(m.text):
         return None
+    if text and names_a_work(text, m.start, m.start + len(m.text), m.label, rules.work_words, rules.role_words):
+        return None  # a title of a work or a character: "the film Match Point (2005)", "cast as Dean"
     surface = m.text.split("\n\n")[0]  # a span across a paragraph break is two things; the first is kept
-    name = clean_name(surface, rules.names)
+    name = clean_name(surface, rules.names if m.label == "PERSON" else rules.names.without_titles())
     if m.label == "PERSON" and _sentence_start(text, m.start) and name.split()[0].lower() in lower_words and " " in name:
         name = name.split(" ", 1)[1]  # "Mathematician Hermann Weyl said": a job word capitalised by the sentence
     if len(name) < 2 or not any(ch.isalpha() for ch in name) or _ORDINAL.match(name):
         return None
-    name = _expand_prefix(name, rules.prefixes, rules.org_words)
-    label, low = correct_label(name, m.label, rules), name.lower()
+    written, name = name, _expand_prefix(name, rules.prefixes, rules.org_words)
+    label = correct_label(name, m.label, rules)
+    name, described = _normal_form(name, label, rules.descriptors)
+    low = name.lower()
     if low in rules.aliases and not _STATE_AFTER.match(text, m.start + len(m.text)):
         canonical, kind = rules.aliases[low]
-        return Resolved(canonical, kind or label, m.start, name, True)
+        return Resolved(canonical, kind or label, m.start, written, True)
     if low in rules.demonyms or label == "NORP":
         last = name.split()[-1]
         if (not last.endswith("s") or last.endswith("ss")) and (" " not in name or last.lower() in rules.demonyms):
@@ -216,11 +224,22 @@ def _resolve(m: Mention, rules: ActorRules, text: str, lower_words: frozenset[st
         return Resolved(canonical, kind if label in ("ORG", "NORP") else label, m.start, name, True)
     if set(low.split()) & rules.thing_words and not set(low.split()) & rules.org_words:
         return None  # an award, a work or a field of study
-    if name == low or (" " not in name and low in lower_words):
+    if name == low or (" " not in name and low in lower_words and not described):
         return None  # a common noun: the article also writes it in lower case ("church", "Linguistics")
     if label in ("GPE", "LOC") and name.isupper() and len(name) > 4:
         name = name.title()  # a dateline: "NEWARK, N.J. (AP) —"
-    return Resolved(name, label, m.start, name, False)
+    return Resolved(name, label, m.start, written, described)
+
+
+def _normal_form(name: str, label: str, descriptors: frozenset[str]) -> tuple[str, bool]:
+    """One spelling per actor: spaced initials for people ("O.J." is "O. J."), no descriptor after an
+    organisation's name ("Time Magazine" is Time, then a name for sure, though "time" is also a word)."""
+    if label == "PERSON":
+        return spaced_initials(name), False
+    rest, _, last = name.rpartition(" ")
+    if label == "ORG" and len(rest) > 2 and last.lower() in descriptors:
+        return rest, True
+    return name, False
 
 
 def _sentence_start(text: str, start: int) -> bool:
@@ -229,15 +248,21 @@ def _sentence_start(text: str, start: int) -> bool:
 
 
 def _place_inside(r: Resolved, rules: ActorRules) -> Resolved | None:
-    """'University of Michigan' also names Michigan: the place after 'of' in an organisation's name."""
+    """'University of Michigan', 'Ohio State University', 'Pittsburgh Pirates' also name a place of the
+    article: a known place after 'of' in an organisation's name, else one its name starts with."""
     words = r.name.split()
-    if r.label not in ("ORG", "FAC") or "of" not in words[:-1]:
+    if r.label not in ("ORG", "FAC") or len(words) < 2:
         return None
-    tail = words[len(words) - words[::-1].index("of") :]
-    for size in range(len(tail), 0, -1):
-        place = rules.places_known.get(" ".join(tail[:size]).lower())
+    part = words[len(words) - words[::-1].index("of") :] if "of" in words[:-1] else words[:-1]
+    for size in range(len(part), 0, -1):
+        written = " ".join(part[:size])
+        if written.isupper() or written not in r.surface:
+            continue  # "US Weekly", "U.S. Army": an abbreviation is no place name
+        low = written.lower()
+        alias = rules.aliases.get(low)
+        place = (alias[0], alias[1]) if alias and alias[1] in PLACE_LABELS else rules.places_known.get(low)
         if place:
-            return Resolved(place[0], place[1], r.start, " ".join(tail[:size]), True)
+            return Resolved(place[0], place[1], r.start, " ".join(part[:size]), True)
     return None
 
 
@@ -289,16 +314,48 @@ _HEADLINE_RUN = re.compile(r"[A-Z][\w'.-]*(?:\s+(?:of|de|von|van|da|the|[A-Z][\w
 
 
 def _headline_names(title: str, text: str) -> dict[str, int]:
-    """Runs of two to four capitalised headline words that the body also writes: full names ("Brock Holt")."""
+    """Runs of two to four capitalised headline words that the body also writes: full names ("Brock Holt"),
+    also with middle names there ("Zaha Hadid" for "Dame Zaha Mohammad Hadid DBE")."""
     found = {}
     for run in _HEADLINE_RUN.findall(title) if title and text else ():
         words = run.split()
         for size in range(min(4, len(words)), 1, -1):
             for i in range(len(words) - size + 1):
                 name = " ".join(words[i : i + size])
-                if words[i + size - 1][0].isupper() and (at := text.find(name)) >= 0 and _stands_alone(text, at, at + len(name)):
+                if words[i + size - 1][0].isupper() and (at := _in_body(name, text)) >= 0:
                     found.setdefault(name, at)
     return found
+
+
+def _missed_headline_names(headline_names: dict[str, int], resolved: list[Resolved], rules: ActorRules, text: str) -> list[Resolved]:
+    """Names the headline gives and the body writes that the model did not tag ("Aner Shalev", "The Onion").
+
+    A person when the body also uses the last word alone ("Shalev said"), else an organisation.
+    Titles ("Governor of Virginia") and parts of names already found are left out.
+    """
+    found: list[Resolved] = []
+    for form, at in sorted(headline_names.items(), key=lambda kv: -len(kv[0])):
+        name = clean_name(form, rules.names)
+        padded = f" {name} "
+        if not form[0].isupper() or form.lower().startswith(tuple(t + " " for t in rules.titles)) or not name[-1:].isalpha():
+            continue
+        if any(padded in f" {r.name} " or r.start <= at < r.start + len(r.surface) for r in (*resolved, *found)):
+            continue  # already an actor, or the model tagged it there ("Antonín Leopold Dvořák")
+        words = name.split()
+        alone = len(re.findall(rf"(?<![\w-]){re.escape(words[-1])}(?![\w-])", text)) > len(re.findall(re.escape(name), text))
+        person = len(words) > 1 and alone and not set(name.lower().split()) & rules.org_words
+        found.append(Resolved(name, "PERSON" if person else "ORG", at, form, False))
+    return found
+
+
+def _in_body(name: str, text: str) -> int:
+    """Where the body writes a headline's name: as it stands, or with middle names ("Jared Tristan Padalecki")."""
+    at = text.find(name)
+    if at >= 0 and _stands_alone(text, at, at + len(name)):
+        return at
+    first, *_, last = name.split()
+    middle = re.search(rf"(?<![\w-]){re.escape(first)}(?:\s+[A-Z][\w.'-]*){{1,2}}\s+{re.escape(last)}(?![\w-])", text)
+    return middle.start() if middle and " " in name else -1
 
 
 def _names(text: str, name: str) -> bool:

@@ -169,6 +169,41 @@ def test_an_organisation_named_after_a_field_of_study_stays():
     assert set(tag(text, RULES, "", ("School of Oriental and African Studies", "ORG"))) == {"School of Oriental and African Studies"}
 
 
+def test_titles_of_works_are_known_by_a_year_in_brackets_or_a_work_noun_before_them():
+    text = "She starred in Blue Harbour (2004) and the series Gilmore Girls, wrote the novel Sea Glass, and met Tom Reed."
+    found = tag(text, RULES, "", ("Blue Harbour", "ORG"), ("Gilmore Girls", "PERSON"), ("Sea Glass", "GPE"), ("Tom Reed", "PERSON"))
+    assert set(found) == {"Tom Reed"}
+
+
+def test_places_authors_and_painters_before_a_year_in_brackets_stay_actors():
+    text = "They met again in Italy (1821). As Cruse and Croft (2004) show, the Madonna by Giovanni Bellini (1505) hangs there."
+    found = tag(text, RULES, "", ("Italy", "GPE"), ("Croft", "PERSON"), ("Giovanni Bellini", "ORG"))
+    assert set(found) == {"Italy", "Croft", "Giovanni Bellini"}
+
+
+def test_a_character_someone_is_cast_as_is_not_an_actor():
+    text = "Later Mark Hale was cast as Dean Forester, and his performance as Peter Vane won praise; Hale thanked Anna Roy."
+    found = tag(text, RULES, "", ("Mark Hale", "PERSON"), ("Dean Forester", "PERSON"), ("Peter Vane", "PERSON"), ("Anna Roy", "PERSON"))
+    assert set(found) == {"Mark Hale", "Anna Roy"}
+
+
+def test_an_organisation_keeps_a_first_word_that_is_also_a_title():
+    text = "Scouts from Major League Baseball and General Motors came; Major Tom Hart did not."
+    found = tag(text, RULES, "", ("Major League Baseball", "ORG"), ("General Motors", "ORG"), ("Major Tom Hart", "PERSON"))
+    assert set(found) == {"Major League Baseball", "General Motors", "Tom Hart"}
+
+
+def test_a_descriptor_after_a_publication_is_dropped_even_when_the_name_is_a_word():
+    text = "It ran in Time Magazine and L Magazine for a long time."
+    assert set(tag(text, RULES, "", ("Time Magazine", "ORG"), ("L Magazine", "ORG"))) == {"Time", "L Magazine"}
+
+
+def test_joined_initials_of_a_person_are_spaced_so_both_spellings_are_one_person():
+    text = "O.J. Simpson was acquitted. Later O. J. Simpson wrote a book."
+    found = canonical_actors([Mention("O.J. Simpson", "PERSON", 0), Mention("O. J. Simpson", "PERSON", 34)], RULES, "", text)
+    assert [(a["name"], a["mentions"]) for a in found] == [("O. J. Simpson", 2)]
+
+
 def test_brackets_in_a_span_are_repaired():
     assert clean_name("George W.] Bush", RULES.names) == "George W. Bush"
     assert clean_name("Jules et Jim (1962", RULES.names) == "Jules et Jim"
@@ -195,9 +230,25 @@ def test_a_surname_joins_the_full_name_the_headline_gives_when_the_body_writes_i
     assert set(tag("Holt played well.", ActorRules(), "Holt Wins Again", ("Holt", "PERSON"))) == {"Holt"}  # not in the body
 
 
+def test_a_bare_surname_means_the_person_the_headline_names_not_a_relative_named_earlier():
+    text = "Jared Tristan Padalecki was born to Gerald and Sherri Padalecki. In 1998, Padalecki won a prize."
+    found = tag(text, ActorRules(), "Jared Padalecki", ("Sherri Padalecki", "PERSON"), ("Padalecki won", "PERSON"))
+    assert {n: a["mentions"] for n, a in found.items()} == {"Jared Padalecki": 3, "Sherri Padalecki": 1}
+
+
+def test_a_name_the_headline_gives_and_the_model_missed_in_the_body_is_an_actor():
+    text = "Aner Shalev is a mathematician. Shalev works in Jerusalem. He writes for The Onion and met the Governor of Virginia."
+    found = tag(text, RULES, "Interview with Aner Shalev of The Onion and the Governor of Virginia", ("Jerusalem", "GPE"))
+    assert {n: a["type"] for n, a in found.items()} == {"Aner Shalev": "PERSON", "Onion": "ORG", "Jerusalem": "GPE", "Virginia": "GPE"}
+
+
 def test_a_place_named_inside_an_organisation_is_a_place_of_the_article():
     found = tag("She studied at the University of Michigan.", RULES, "", ("University of Michigan", "ORG"))
     assert {n: a["type"] for n, a in found.items()} == {"University of Michigan": "ORG", "Michigan": "GPE"}
+    found = tag("He left Ohio State University for the Pittsburgh Pirates.", RULES, "", ("Ohio State University", "ORG"),
+                ("Pittsburgh Pirates", "ORG"))  # fmt: skip
+    assert set(found) == {"Ohio State University", "Ohio", "Pittsburgh Pirates", "Pittsburgh"}
+    assert set(tag("She read US Weekly.", RULES, "", ("US Weekly", "ORG"))) == {"US Weekly"}  # an abbreviation is no place name
 
 
 def test_one_word_of_one_longer_organisation_joins_it():
