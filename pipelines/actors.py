@@ -1,12 +1,13 @@
 """Actors: spaCy entities turned into canonical, typed, counted names users can filter and alert on.
 
 The model finds mentions; everything after that is plain Python over ``Mention`` tuples, so the rules
-are tested without loading a model. Per mention: credits, quoted titles of works, lower-case words
-and adjectives (demonyms, "Catholic") are not actors; the span is repaired (``names``); aliases from
-the seed file, the watchlists and public gazetteers give one canonical name (``gazetteer``); types
-are corrected. Per article: short forms, variants and acronyms fold into one actor (``coref``),
-countries and capitals the model missed are added, and each actor gets a salience and a confidence
-so facets and alerts can leave weak ones out.
+are tested without loading a model. Per mention: credits, titles of works and characters (by the
+words around them, ``context``), events, concepts, lower-case words and adjectives (demonyms,
+"Catholic") are not actors; the span is repaired (``names``); aliases from the seed file, the
+watchlists and public gazetteers give one canonical name (``gazetteer``); types are corrected. Per
+article: short forms, variants and acronyms fold into one actor (``coref``), names the headline gives
+(``headlines``), places named inside organisations and events, and countries and capitals the model
+missed are added, and each actor gets a salience and a confidence so facets can leave weak ones out.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from typing import NamedTuple
 import ahocorasick
 import yaml
 
-from newswatch.pipelines.context import names_a_work
+from newswatch.pipelines.context import names_a_work, stands_alone
 from newswatch.pipelines.coref import Resolved, fold_names
 from newswatch.pipelines.gazetteer import build_gazetteer
-from newswatch.pipelines.names import NameRules, clean_name, spaced_initials
+from newswatch.pipelines.headlines import missed_headline_names, names_in_headline
+from newswatch.pipelines.names import CONNECTORS, NameRules, clean_name, spaced_initials
 
 __all__ = ["ACTOR_LABELS", "ActorRules", "Mention", "canonical_actors", "clean_name", "correct_label"]
 
@@ -36,6 +38,7 @@ _PLURAL_GROUP = ("ians", "ans", "ats", "ers", "ists", "ites")
 _ORDINAL = re.compile(r"^\d+(?:st|nd|rd|th)\b", re.I)
 _CREDIT = re.compile(r"/|©|\b(?:photo|image|credit|getty images)\b", re.I)
 _STATE_AFTER = re.compile(r"\s+[Ss]tate\b")  # "New York state", "Washington State": the state, not an alias
+_SPACED_ABBREVIATION = re.compile(r"^(?:[A-Z]\.\s)+[A-Z]\.$")
 _LOWER_WORDS = re.compile(r"(?<![\w.])[a-z][a-z'-]+")
 
 
@@ -165,10 +168,10 @@ def canonical_actors(mentions: list[Mention], rules: ActorRules, title: str = ""
     """
     lower_words = frozenset(_LOWER_WORDS.findall(text)) if text else frozenset()
     resolved = [r for m in _split_places(mentions) if (r := _resolve(m, rules, text, lower_words))]
-    resolved += [p for r in resolved if (p := _place_inside(r, rules))]
+    resolved += _places_inside(resolved, mentions, rules)
     resolved += _scan(text, mentions, rules)
-    headline_names = _headline_names(title, text)
-    missed = _missed_headline_names(headline_names, resolved, rules, text)
+    headline_names = names_in_headline(title, text)
+    missed = missed_headline_names(headline_names, resolved, rules.names, rules.org_words, text)
     organisations = {r.surface for r in missed if r.label != "PERSON"}  # no surname joins "The Onion"
     resolved = fold_names([*resolved, *missed], title, {n: at for n, at in headline_names.items() if n not in organisations})
     in_title = {r.name for r in resolved if title and (_names(title, r.surface) or _names(title, r.name))}
@@ -207,6 +210,8 @@ def _resolve(m: Mention, rules: ActorRules, text: str, lower_words: frozenset[st
     if len(name) < 2 or not any(ch.isalpha() for ch in name) or _ORDINAL.match(name):
         return None
     written, name = name, _expand_prefix(name, rules.prefixes, rules.org_words)
+    if _SPACED_ABBREVIATION.match(name):
+        name = name.replace(" ", "")  # "U. S." is "U.S."
     label = correct_label(name, m.label, rules)
     name, described = _normal_form(name, label, rules.descriptors)
     low = name.lower()
@@ -226,9 +231,17 @@ def _resolve(m: Mention, rules: ActorRules, text: str, lower_words: frozenset[st
         return None  # an award, a work or a field of study
     if name == low or (" " not in name and low in lower_words and not described):
         return None  # a common noun: the article also writes it in lower case ("church", "Linguistics")
+    if label not in PLACE_LABELS and _everyday_phrase(low, lower_words) and not set(low.split()) & rules.org_words:
+        return None  # a concept in capitals: "Conservation of Energy", "Interplanetary Dust Particles"
     if label in ("GPE", "LOC") and name.isupper() and len(name) > 4:
         name = name.title()  # a dateline: "NEWARK, N.J. (AP) —"
     return Resolved(name, label, m.start, written, described)
+
+
+def _everyday_phrase(low: str, lower_words: frozenset[str]) -> bool:
+    """Several words, each of which the article also writes in lower case."""
+    words = [w for w in low.split() if w not in CONNECTORS]
+    return len(words) > 1 and all(w in lower_words for w in words)
 
 
 def _normal_form(name: str, label: str, descriptors: frozenset[str]) -> tuple[str, bool]:
@@ -247,11 +260,20 @@ def _sentence_start(text: str, start: int) -> bool:
     return not before or before[-1] in '.!?\n"“'
 
 
+def _places_inside(resolved: list[Resolved], mentions: list[Mention], rules: ActorRules) -> list[Resolved]:
+    """Places named inside the names of organisations and events (the events themselves are no actors)."""
+    events = (
+        Resolved(clean_name(m.text, rules.names.without_titles()), m.label, m.start, m.text, False) for m in mentions if m.label == "EVENT"
+    )
+    return [p for r in (*resolved, *events) if (p := _place_inside(r, rules))]
+
+
 def _place_inside(r: Resolved, rules: ActorRules) -> Resolved | None:
-    """'University of Michigan', 'Ohio State University', 'Pittsburgh Pirates' also name a place of the
-    article: a known place after 'of' in an organisation's name, else one its name starts with."""
+    """'University of Michigan', 'Ohio State University', 'Pittsburgh Pirates', 'Berlin International Film
+    Festival' also name a place of the article: a known place after 'of' in the name of an organisation
+    or event, else one the name starts with. The event itself is no actor."""
     words = r.name.split()
-    if r.label not in ("ORG", "FAC") or len(words) < 2:
+    if r.label not in ("ORG", "FAC", "EVENT") or len(words) < 2:
         return None
     part = words[len(words) - words[::-1].index("of") :] if "of" in words[:-1] else words[:-1]
     for size in range(len(part), 0, -1):
@@ -288,74 +310,13 @@ def _scan(text: str, mentions: list[Mention], rules: ActorRules) -> list[Resolve
     found = []
     for end, form in auto.iter(text):
         start = end - len(form) + 1
-        if covered[start] or covered[end] or form in person_words or not _stands_alone(text, start, end + 1):
+        if covered[start] or covered[end] or form in person_words or not stands_alone(text, start, end + 1):
             continue
         low = form.lower()
         canonical, kind = rules.aliases.get(low) or rules.places_known.get(low) or rules.place_aliases.get(low) or (form, "GPE")
         found.append(Resolved(canonical, kind or "ORG", start, form, True))
         covered[start : end + 1] = b"\x01" * (end + 1 - start)
     return found
-
-
-def _stands_alone(text: str, start: int, end: int) -> bool:
-    """Not part of a longer name: no word characters touching it, no capitalised word right beside it."""
-    if (start > 0 and (text[start - 1].isalnum() or text[start - 1] in "-'’")) or (
-        end < len(text) and (text[end].isalnum() or text[end] in "-'’")
-    ):
-        return False
-    before = text[max(0, start - 30) : start].split(" ")
-    after = text[end : end + 30].split(" ")
-    prev_word = before[-2] if len(before) > 1 and not before[-1] else ""
-    next_word = after[1] if len(after) > 1 and not after[0] else ""
-    return not (prev_word[:1].isupper() and not prev_word.endswith((".", ",", ":", ";"))) and not next_word[:1].isupper()
-
-
-_HEADLINE_RUN = re.compile(r"[A-Z][\w'.-]*(?:\s+(?:of|de|von|van|da|the|[A-Z][\w'.-]*))*\s+[A-Z][\w'.-]*")
-
-
-def _headline_names(title: str, text: str) -> dict[str, int]:
-    """Runs of two to four capitalised headline words that the body also writes: full names ("Brock Holt"),
-    also with middle names there ("Zaha Hadid" for "Dame Zaha Mohammad Hadid DBE")."""
-    found = {}
-    for run in _HEADLINE_RUN.findall(title) if title and text else ():
-        words = run.split()
-        for size in range(min(4, len(words)), 1, -1):
-            for i in range(len(words) - size + 1):
-                name = " ".join(words[i : i + size])
-                if words[i + size - 1][0].isupper() and (at := _in_body(name, text)) >= 0:
-                    found.setdefault(name, at)
-    return found
-
-
-def _missed_headline_names(headline_names: dict[str, int], resolved: list[Resolved], rules: ActorRules, text: str) -> list[Resolved]:
-    """Names the headline gives and the body writes that the model did not tag ("Aner Shalev", "The Onion").
-
-    A person when the body also uses the last word alone ("Shalev said"), else an organisation.
-    Titles ("Governor of Virginia") and parts of names already found are left out.
-    """
-    found: list[Resolved] = []
-    for form, at in sorted(headline_names.items(), key=lambda kv: -len(kv[0])):
-        name = clean_name(form, rules.names)
-        padded = f" {name} "
-        if not form[0].isupper() or form.lower().startswith(tuple(t + " " for t in rules.titles)) or not name[-1:].isalpha():
-            continue
-        if any(padded in f" {r.name} " or r.start <= at < r.start + len(r.surface) for r in (*resolved, *found)):
-            continue  # already an actor, or the model tagged it there ("Antonín Leopold Dvořák")
-        words = name.split()
-        alone = len(re.findall(rf"(?<![\w-]){re.escape(words[-1])}(?![\w-])", text)) > len(re.findall(re.escape(name), text))
-        person = len(words) > 1 and alone and not set(name.lower().split()) & rules.org_words
-        found.append(Resolved(name, "PERSON" if person else "ORG", at, form, False))
-    return found
-
-
-def _in_body(name: str, text: str) -> int:
-    """Where the body writes a headline's name: as it stands, or with middle names ("Jared Tristan Padalecki")."""
-    at = text.find(name)
-    if at >= 0 and _stands_alone(text, at, at + len(name)):
-        return at
-    first, *_, last = name.split()
-    middle = re.search(rf"(?<![\w-]){re.escape(first)}(?:\s+[A-Z][\w.'-]*){{1,2}}\s+{re.escape(last)}(?![\w-])", text)
-    return middle.start() if middle and " " in name else -1
 
 
 def _names(text: str, name: str) -> bool:
@@ -366,8 +327,13 @@ def _confidence(r: dict, known: bool, in_title: bool) -> float:
     """How sure we are this is a real, correctly named actor: known or full names, repeats, headline, lead.
 
     A one-word name mentioned once, that no list knows and no headline names, is the model's weakest
-    guess ("Bailey", "Hydrodynamica", "Army"): it stays under ``WEAK_BELOW``.
+    guess ("Bailey", "Hydrodynamica", "Army"): it stays under ``WEAK_BELOW``. So does a person the
+    article names by one word only, however often ("Galois", "Jennifer"), unless the headline names
+    them: a reader cannot tell who that is. (This rule was chosen on the GUM interviews and checked on
+    the biographies; see benchmarks/actors_gum.py.)
     """
+    if r["type"] == "PERSON" and not known and not in_title and " " not in r["name"]:
+        return 0.4
     score = 0.35
     score += 0.25 if known or len(r["name"].split()) > 1 else 0.0
     score += 0.2 if r["mentions"] > 1 else 0.0

@@ -51,3 +51,16 @@ def _dated_work(span: str, label: str, before: str) -> bool:
     if label in ("GPE", "LOC") or before == "by":
         return False
     return label != "PERSON" or (" " in span and before != "and")
+
+
+def stands_alone(text: str, start: int, end: int) -> bool:
+    """Not part of a longer name: no word characters touching it, no capitalised word right beside it."""
+    if (start > 0 and (text[start - 1].isalnum() or text[start - 1] in "-'’")) or (
+        end < len(text) and (text[end].isalnum() or text[end] in "-'’")
+    ):
+        return False
+    before = text[max(0, start - 30) : start].split(" ")
+    after = text[end : end + 30].split(" ")
+    prev_word = before[-2] if len(before) > 1 and not before[-1] else ""
+    next_word = after[1] if len(after) > 1 and not after[0] else ""
+    return not (prev_word[:1].isupper() and not prev_word.endswith((".", ",", ":", ";"))) and not next_word[:1].isupper()

@@ -98,13 +98,16 @@ def _fold_short_forms(items: list[Resolved], headline_names: dict[str, int], tit
 
 
 def _fold_short_organisations(items: list[Resolved]) -> list[Resolved]:
-    """'Harvard' -> 'Harvard University', 'Academy' -> 'French Academy': one word of exactly one longer organisation."""
-    orgs = {i.name for i in items if i.label == "ORG" and len(i.name.split()) > 1}
+    """'Harvard' -> 'Harvard University', 'Academy' -> 'French Academy', 'Air Force' -> 'United States Air
+    Force': the last words (or the one first word) of exactly one longer organisation in the article.
+    Not its first words: "Major League Baseball" is not the "Major League Baseball Draft"."""
+    orgs = {i.name: i.name.lower().split() for i in items if i.label == "ORG" and len(i.name.split()) > 1}
     out = []
     for item in items:
-        if item.label == "ORG" and " " not in item.name and not item.known:
-            word = item.name.lower()
-            candidates = [o for o in orgs if word in (o.lower().split()[0], o.lower().split()[-1])]
+        if item.label == "ORG" and not item.known:
+            words = item.name.lower().split()
+            k = len(words)
+            candidates = [o for o, ow in orgs.items() if len(ow) > k and (words == ow[-k:] or (k == 1 and words == ow[:1]))]
             if len(candidates) == 1:
                 item = item._replace(name=candidates[0])
         out.append(item)

@@ -161,7 +161,20 @@ def test_events_awards_works_and_fields_of_study_are_not_actors():
     text = "After the Vietnam War she won the Pritzker Architecture Prize, wrote a Cello Concerto and taught Frame Semantics."
     found = tag(text, RULES, "", ("Vietnam War", "EVENT"), ("Pritzker Architecture Prize", "ORG"), ("Cello Concerto", "ORG"),
                 ("Frame Semantics", "ORG"))  # fmt: skip
-    assert found == {}
+    assert set(found) == {"Vietnam"}  # the place the war is named after is one of the article's places
+
+
+def test_events_and_storms_the_model_calls_organisations_are_not_actors_but_their_places_are():
+    text = "After the American Revolutionary War he went to the Berlin International Film Festival; Cyclone Phailin hit Odisha."
+    found = tag(text, RULES, "", ("American Revolutionary War", "ORG"), ("Berlin International Film Festival", "EVENT"),
+                ("Cyclone Phailin", "PERSON"))  # fmt: skip
+    assert set(found) == {"Berlin"}
+
+
+def test_a_phrase_of_everyday_words_in_capitals_is_a_concept_not_an_actor():
+    text = "He proved the Conservation of Energy: energy is never lost, so conservation matters; the Energy Society agreed."
+    found = tag(text, RULES, "", ("Conservation of Energy", "ORG"), ("Energy Society", "ORG"))
+    assert set(found) == {"Energy Society"}
 
 
 def test_an_organisation_named_after_a_field_of_study_stays():
@@ -258,6 +271,14 @@ def test_one_word_of_one_longer_organisation_joins_it():
     assert {n: a["mentions"] for n, a in found.items()} == {"Harvard University": 2, "French Academy": 2}
 
 
+def test_the_last_words_of_one_longer_organisation_join_it_but_not_its_first_words():
+    text = "He flew for the United States Air Force; the Air Force sent him to Major League Baseball and the Major League Baseball Draft."
+    found = tag(text, ActorRules(), "", ("United States Air Force", "ORG"), ("Air Force sent", "ORG"), ("Major League Baseball", "ORG"),
+                ("Major League Baseball Draft", "ORG"))  # fmt: skip
+    assert {n: a["mentions"] for n, a in found.items()} == {
+        "United States Air Force": 2, "Major League Baseball": 1, "Major League Baseball Draft": 1}  # fmt: skip
+
+
 def test_an_acronym_joins_the_organisation_named_in_full():
     text = "The American Broadcasting Company hired her; ABC later dropped the show."
     found = tag(text, ActorRules(), "", ("American Broadcasting Company", "ORG"), ("ABC", "ORG"))
@@ -285,6 +306,10 @@ def test_short_and_variant_forms_take_the_canonical_name(span, label, name):
     assert set(tag(text, RULES, "", (span, label))) == {name}
 
 
+def test_a_spaced_abbreviation_is_the_abbreviation():
+    assert set(tag("Troops of the U. S. arrived.", RULES, "", ("U. S.", "GPE"))) == {"United States"}
+
+
 def test_new_york_alone_is_the_city_and_new_york_state_the_state():
     assert set(tag("Rents in New York rose.", RULES, "", ("New York", "GPE"))) == {"New York City"}
     assert set(tag("Farms in New York state dried up.", RULES, "", ("New York", "GPE"))) == {"New York"}
@@ -309,8 +334,8 @@ def test_caption_and_credit_residue_is_not_an_actor(span):
 
 
 def test_a_paragraph_break_inside_a_span_ends_the_name():
-    text = "He joined the Revolutionary War\n\nFollowing the war he built a firm."
-    assert set(tag(text, RULES, "", ("Revolutionary War\n\nFollowing", "ORG"))) == {"Revolutionary War"}
+    text = "He joined the Royal Navy\n\nFollowing the war he built a firm."
+    assert set(tag(text, RULES, "", ("Royal Navy\n\nFollowing", "ORG"))) == {"Royal Navy"}
 
 
 # Gazetteer: countries, capitals and states the model missed are found; standing alone only.
@@ -328,6 +353,13 @@ def test_a_one_word_unknown_name_mentioned_once_is_weak_and_a_repeated_full_name
         RULES, "Jane Doe speaks", text)}  # fmt: skip
     assert found["Bailey"]["weak"] and not found["Jane Doe"]["weak"] and not found["Paris"]["weak"]
     assert found["Jane Doe"]["confidence"] > found["Paris"]["confidence"] > found["Bailey"]["confidence"]
+
+
+def test_a_person_named_by_one_word_only_is_weak_however_often_unless_the_headline_names_them():
+    text = "Galois wrote. Galois fought. Galois died. Holt won."
+    found = tag(text, ActorRules(), "Holt wins", ("Galois wrote", "PERSON"), ("Galois fought", "PERSON"), ("Galois died", "PERSON"),
+                ("Holt", "PERSON"))  # fmt: skip
+    assert found["Galois"]["mentions"] == 3 and found["Galois"]["weak"] and not found["Holt"]["weak"]
 
 
 def test_an_article_without_a_model_for_its_language_is_kept_and_says_so(nlp_settings, detector, models, knowledge):
