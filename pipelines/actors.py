@@ -167,6 +167,7 @@ def canonical_actors(mentions: list[Mention], rules: ActorRules, title: str = ""
     the article also uses in lower case (common nouns), and holds places the model missed.
     """
     lower_words = frozenset(_LOWER_WORDS.findall(text)) if text else frozenset()
+    mentions = [_whole_hyphenated(m, text) for m in mentions] if text else mentions
     resolved = [r for m in _split_places(mentions) if (r := _resolve(m, rules, text, lower_words))]
     resolved += _places_inside(resolved, mentions, rules)
     resolved += _scan(text, mentions, rules)
@@ -182,6 +183,15 @@ def canonical_actors(mentions: list[Mention], rules: ActorRules, title: str = ""
             resolved.append(Resolved(name, label or "ORG", -1, form, True))
             seen.add(name)
     return _aggregate(resolved, in_title)
+
+
+_HYPHENATED_REST = re.compile(r"(?:-[\w']+)*-[A-Z][\w']*")
+
+
+def _whole_hyphenated(m: Mention, text: str) -> Mention:
+    """'Bourg' of 'Bourg-la-Reine' is the whole name: the model's tokens split at hyphens."""
+    rest = _HYPHENATED_REST.match(text, m.start + len(m.text))
+    return m._replace(text=m.text + rest.group()) if rest else m
 
 
 def _split_places(mentions: list[Mention]) -> list[Mention]:
@@ -275,7 +285,12 @@ def _place_inside(r: Resolved, rules: ActorRules) -> Resolved | None:
     words = r.name.split()
     if r.label not in ("ORG", "FAC", "EVENT") or len(words) < 2:
         return None
-    part = words[len(words) - words[::-1].index("of") :] if "of" in words[:-1] else words[:-1]
+    if "of" in words[:-1]:
+        part = words[len(words) - words[::-1].index("of") :]
+    elif r.label == "ORG" and not (set(r.name.lower().split()) & rules.org_words or words[-1].endswith("s")):
+        return None  # "Paris Hilton" is a person the model took for an organisation; "Houston Astros" a team
+    else:
+        part = words[:-1]
     for size in range(len(part), 0, -1):
         written = " ".join(part[:size])
         if written.isupper() or written not in r.surface:
@@ -320,22 +335,34 @@ def _scan(text: str, mentions: list[Mention], rules: ActorRules) -> list[Resolve
 
 
 def _names(text: str, name: str) -> bool:
-    return bool(re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text))
+    """``name`` in ``text`` as whole words; a plain search, since a regex per name would thrash re's cache."""
+    at = text.find(name)
+    while at >= 0:
+        end = at + len(name)
+        if not (at and _word_char(text[at - 1])) and not (end < len(text) and _word_char(text[end])):
+            return True
+        at = text.find(name, at + 1)
+    return False
+
+
+def _word_char(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
 
 
 def _confidence(r: dict, known: bool, in_title: bool) -> float:
     """How sure we are this is a real, correctly named actor: known or full names, repeats, headline, lead.
 
     A one-word name mentioned once, that no list knows and no headline names, is the model's weakest
-    guess ("Bailey", "Hydrodynamica", "Army"): it stays under ``WEAK_BELOW``. So does a person the
-    article names by one word only, however often ("Galois", "Jennifer"), unless the headline names
-    them: a reader cannot tell who that is. (This rule was chosen on the GUM interviews and checked on
-    the biographies; see benchmarks/actors_gum.py.)
+    guess ("Bailey", "Army"): it stays under ``WEAK_BELOW``. So does a person the article names by
+    one word only, however often ("Galois", "Jennifer"), unless the headline names them: a reader
+    cannot tell who that is. A place is not weak for being named once ("Lancashire", a dateline's
+    town): the model's place labels are its surest. (These two rules were chosen on the GUM
+    interviews and checked on the biographies; see benchmarks/actors_gum.py.)
     """
     if r["type"] == "PERSON" and not known and not in_title and " " not in r["name"]:
         return 0.4
     score = 0.35
-    score += 0.25 if known or len(r["name"].split()) > 1 else 0.0
+    score += 0.25 if known or len(r["name"].split()) > 1 or r["type"] in PLACE_LABELS else 0.0
     score += 0.2 if r["mentions"] > 1 else 0.0
     score += 0.15 if in_title else 0.0
     score += 0.05 if 0 <= r["first_position"] < LEAD_CHARS else 0.0

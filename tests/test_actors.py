@@ -262,6 +262,7 @@ def test_a_place_named_inside_an_organisation_is_a_place_of_the_article():
                 ("Pittsburgh Pirates", "ORG"))  # fmt: skip
     assert set(found) == {"Ohio State University", "Ohio", "Pittsburgh Pirates", "Pittsburgh"}
     assert set(tag("She read US Weekly.", RULES, "", ("US Weekly", "ORG"))) == {"US Weekly"}  # an abbreviation is no place name
+    assert set(tag("He met Paris Hilton.", RULES, "", ("Paris Hilton", "ORG"))) == {"Paris Hilton"}  # a person taken for an organisation
 
 
 def test_one_word_of_one_longer_organisation_joins_it():
@@ -304,6 +305,11 @@ def test_titles_go_unless_the_title_is_part_of_the_name(span, name):
 def test_short_and_variant_forms_take_the_canonical_name(span, label, name):
     text = f"Reports from {span} arrived."
     assert set(tag(text, RULES, "", (span, label))) == {name}
+
+
+def test_a_hyphenated_name_the_model_cut_at_a_hyphen_is_whole():
+    text = "He was buried in Bourg-la-Reine. The Mets-inspired poems sold."
+    assert set(tag(text, RULES, "", ("Bourg", "GPE"), ("Mets", "ORG"))) == {"Bourg-la-Reine", "Mets"}
 
 
 def test_a_spaced_abbreviation_is_the_abbreviation():
@@ -360,6 +366,12 @@ def test_a_person_named_by_one_word_only_is_weak_however_often_unless_the_headli
     found = tag(text, ActorRules(), "Holt wins", ("Galois wrote", "PERSON"), ("Galois fought", "PERSON"), ("Galois died", "PERSON"),
                 ("Holt", "PERSON"))  # fmt: skip
     assert found["Galois"]["mentions"] == 3 and found["Galois"]["weak"] and not found["Holt"]["weak"]
+
+
+def test_a_place_named_once_is_not_weak_but_an_unknown_word_named_once_is():
+    text = "Wool came from Lancashire, said Bailey."
+    found = tag(text, ActorRules(), "", ("Lancashire", "GPE"), ("Bailey", "ORG"))
+    assert not found["Lancashire"]["weak"] and found["Bailey"]["weak"]
 
 
 def test_an_article_without_a_model_for_its_language_is_kept_and_says_so(nlp_settings, detector, models, knowledge):
