@@ -34,6 +34,7 @@ PLACE_LABELS = frozenset({"GPE", "LOC"})  # labels a gazetteer spelling may re-s
 TITLE_BONUS = 0.25
 WEAK_BELOW = 0.5  # actors under this confidence are kept but marked weak
 LEAD_CHARS = 400  # a first mention this early is in the lead paragraph
+_ADJECTIVE = ("ic", "al", "an", "ish", "ese")  # endings of a group's adjective: "Catholic", "Evangelical"
 _PLURAL_GROUP = ("ians", "ans", "ats", "ers", "ists", "ites")
 _ORDINAL = re.compile(r"^\d+(?:st|nd|rd|th)\b", re.I)
 _CREDIT = re.compile(r"/|©|\b(?:photo|image|credit|getty images)\b", re.I)
@@ -167,7 +168,7 @@ def canonical_actors(mentions: list[Mention], rules: ActorRules, title: str = ""
     the article also uses in lower case (common nouns), and holds places the model missed.
     """
     lower_words = frozenset(_LOWER_WORDS.findall(text)) if text else frozenset()
-    mentions = [_whole_hyphenated(m, text) for m in mentions] if text else mentions
+    mentions = _drop_works([_whole_hyphenated(m, text) for m in mentions], text, rules) if text else mentions
     resolved = [r for m in _split_places(mentions) if (r := _resolve(m, rules, text, lower_words))]
     resolved += _places_inside(resolved, mentions, rules)
     resolved += _scan(text, mentions, rules)
@@ -183,6 +184,13 @@ def canonical_actors(mentions: list[Mention], rules: ActorRules, title: str = ""
             resolved.append(Resolved(name, label or "ORG", -1, form, True))
             seen.add(name)
     return _aggregate(resolved, in_title)
+
+
+def _drop_works(mentions: list[Mention], text: str, rules: ActorRules) -> list[Mention]:
+    """Titles of works and characters ("the film Match Point (2005)", "cast as Dean") are no actors,
+    and a title the article shows to be a work once is a work at every mention ("his book Hydrodynamica")."""
+    works = {m.text for m in mentions if names_a_work(text, m.start, m.start + len(m.text), m.label, rules.work_words, rules.role_words)}
+    return [m for m in mentions if m.text not in works] if works else mentions
 
 
 _HYPHENATED_REST = re.compile(r"(?:-[\w']+)*-[A-Z][\w']*")
@@ -211,8 +219,6 @@ def _split_places(mentions: list[Mention]) -> list[Mention]:
 def _resolve(m: Mention, rules: ActorRules, text: str, lower_words: frozenset[str]) -> Resolved | None:
     if m.label not in ACTOR_LABELS or _CREDIT.search(m.text):
         return None
-    if text and names_a_work(text, m.start, m.start + len(m.text), m.label, rules.work_words, rules.role_words):
-        return None  # a title of a work or a character: "the film Match Point (2005)", "cast as Dean"
     surface = m.text.split("\n\n")[0]  # a span across a paragraph break is two things; the first is kept
     name = clean_name(surface, rules.names if m.label == "PERSON" else rules.names.without_titles())
     if m.label == "PERSON" and _sentence_start(text, m.start) and name.split()[0].lower() in lower_words and " " in name:
@@ -230,8 +236,10 @@ def _resolve(m: Mention, rules: ActorRules, text: str, lower_words: frozenset[st
         return Resolved(canonical, kind or label, m.start, written, True)
     if low in rules.demonyms or label == "NORP":
         last = name.split()[-1]
-        if (not last.endswith("s") or last.endswith("ss")) and (" " not in name or last.lower() in rules.demonyms):
-            return None  # an adjective: "German", "Swiss", "West German"; not "Slavic Brotherhood"
+        if (not last.endswith("s") or last.endswith("ss")) and (
+            " " not in name or last.lower() in rules.demonyms or last.endswith(_ADJECTIVE)
+        ):
+            return None  # an adjective: "German", "Swiss", "West German", "Roman Catholic"; not "Slavic Brotherhood"
         group = rules.aliases.get(singular_group(name).lower())  # "Democrats" -> the seed's "Democrat"
         return Resolved(group[0] if group else name, "NORP", m.start, name, bool(group) or low in rules.demonyms)
     if (label in PLACE_LABELS and low in rules.place_aliases) or (label != "PERSON" and low in rules.places_known):

@@ -169,6 +169,7 @@ def test_events_and_storms_the_model_calls_organisations_are_not_actors_but_thei
     found = tag(text, RULES, "", ("American Revolutionary War", "ORG"), ("Berlin International Film Festival", "EVENT"),
                 ("Cyclone Phailin", "PERSON"))  # fmt: skip
     assert set(found) == {"Berlin"}
+    assert tag("She was Newcomer of the Year.", RULES, "", ("Newcomer of the Year", "ORG")) == {}
 
 
 def test_a_phrase_of_everyday_words_in_capitals_is_a_concept_not_an_actor():
@@ -186,6 +187,13 @@ def test_titles_of_works_are_known_by_a_year_in_brackets_or_a_work_noun_before_t
     text = "She starred in Blue Harbour (2004) and the series Gilmore Girls, wrote the novel Sea Glass, and met Tom Reed."
     found = tag(text, RULES, "", ("Blue Harbour", "ORG"), ("Gilmore Girls", "PERSON"), ("Sea Glass", "GPE"), ("Tom Reed", "PERSON"))
     assert set(found) == {"Tom Reed"}
+
+
+def test_a_title_shown_to_be_a_work_once_is_a_work_at_every_mention():
+    text = "Hydrodynamica sold well. His book Hydrodynamica made Lena Ost famous."
+    found = canonical_actors([Mention("Hydrodynamica", "GPE", 0), Mention("Hydrodynamica", "GPE", 34), Mention("Lena Ost", "PERSON", 53)],
+                             RULES, "", text)  # fmt: skip
+    assert [a["name"] for a in found] == ["Lena Ost"]
 
 
 def test_places_authors_and_painters_before_a_year_in_brackets_stay_actors():
@@ -326,6 +334,12 @@ def test_a_famous_place_name_does_not_respell_a_building():
 
 
 # Demonyms are adjectives, not actors; the people named in the plural are a group.
+def test_the_adjective_of_a_faith_or_group_is_not_an_actor():
+    text = "A Roman Catholic and a New Evangelical met the Evangelicals."
+    found = tag(text, RULES, "", ("Roman Catholic", "NORP"), ("New Evangelical", "NORP"), ("Evangelicals", "NORP"))
+    assert set(found) == {"Evangelicals"}
+
+
 def test_demonym_adjectives_are_not_actors_but_plural_groups_are():
     text = "The German and Swiss and Polish scientists met Russians and the Slavic Brotherhood."
     found = tag(text, RULES, "", ("German", "NORP"), ("Swiss", "NORP"), ("Polish", "GPE"), ("Russians", "NORP"),
