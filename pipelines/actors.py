@@ -289,13 +289,14 @@ def _places_inside(resolved: list[Resolved], mentions: list[Mention], rules: Act
 def _place_inside(r: Resolved, rules: ActorRules) -> Resolved | None:
     """'University of Michigan', 'Ohio State University', 'Pittsburgh Pirates', 'Berlin International Film
     Festival' also name a place of the article: a known place after 'of' in the name of an organisation
-    or event, else one the name starts with. The event itself is no actor."""
+    or event, else one an organisation or event name starts with. The event itself is no actor. Not
+    a building's first word: "Kennedy Shriver Aquatic Center", "Washington Monument" honour people."""
     words = r.name.split()
     if r.label not in ("ORG", "FAC", "EVENT") or len(words) < 2:
         return None
     if "of" in words[:-1]:
         part = words[len(words) - words[::-1].index("of") :]
-    elif r.label == "ORG" and not (set(r.name.lower().split()) & rules.org_words or words[-1].endswith("s")):
+    elif r.label == "FAC" or (r.label == "ORG" and not (set(r.name.lower().split()) & rules.org_words or words[-1].endswith("s"))):
         return None  # "Paris Hilton" is a person the model took for an organisation; "Houston Astros" a team
     else:
         part = words[:-1]

@@ -271,6 +271,7 @@ def test_a_place_named_inside_an_organisation_is_a_place_of_the_article():
     assert set(found) == {"Ohio State University", "Ohio", "Pittsburgh Pirates", "Pittsburgh"}
     assert set(tag("She read US Weekly.", RULES, "", ("US Weekly", "ORG"))) == {"US Weekly"}  # an abbreviation is no place name
     assert set(tag("He met Paris Hilton.", RULES, "", ("Paris Hilton", "ORG"))) == {"Paris Hilton"}  # a person taken for an organisation
+    assert set(tag("We saw the Washington Monument.", RULES, "", ("Washington Monument", "FAC"))) == {"Washington Monument"}
 
 
 def test_one_word_of_one_longer_organisation_joins_it():
