@@ -21,11 +21,11 @@ from typing import NamedTuple
 import ahocorasick
 import yaml
 
-from newswatch.pipelines.context import names_a_work, stands_alone
+from newswatch.pipelines.context import everyday_phrase, names_a_work, stands_alone
 from newswatch.pipelines.coref import Resolved, fold_names
 from newswatch.pipelines.gazetteer import build_gazetteer
 from newswatch.pipelines.headlines import missed_headline_names, names_in_headline
-from newswatch.pipelines.names import CONNECTORS, NameRules, clean_name, spaced_initials
+from newswatch.pipelines.names import NameRules, clean_name, spaced_initials
 
 __all__ = ["ACTOR_LABELS", "ActorRules", "Mention", "canonical_actors", "clean_name", "correct_label"]
 
@@ -65,6 +65,7 @@ class ActorRules:
     prefixes: dict[str, str] = field(default_factory=dict)  # "U.S." -> "United States" at the front of a name
     org_words: frozenset[str] = frozenset()  # a name with one of these words is an organisation
     thing_words: frozenset[str] = frozenset()  # ... and one with these (and no organisation word) is a thing
+    media_words: frozenset[str] = frozenset()  # a name with one of these is a news outlet: "Times", "Tribune"
     descriptors: frozenset[str] = frozenset()  # last words that describe an organisation, not name it: "Magazine"
     work_words: frozenset[str] = frozenset()  # right before a title of a work: "the film", "the novel"
     role_words: frozenset[str] = frozenset()  # before "as" and a character: "cast as", "performance as"
@@ -103,6 +104,7 @@ class ActorRules:
             org_words=low("organisation_words"),
             thing_words=low("thing_words"),
             descriptors=low("descriptors"),
+            media_words=low("media_words"),
             work_words=frozenset(data.get("work_words", [])),
             role_words=frozenset(data.get("role_words", [])),
             scan_forms=tuple(sorted(set(scan), key=len, reverse=True)),
@@ -173,7 +175,8 @@ def canonical_actors(mentions: list[Mention], rules: ActorRules, title: str = ""
     resolved += _places_inside(resolved, mentions, rules)
     resolved += _scan(text, mentions, rules)
     headline_names = names_in_headline(title, text)
-    missed = missed_headline_names(headline_names, resolved, rules.names, rules.org_words, text)
+    tagged = [(m.start, m.start + len(m.text)) for m in mentions]
+    missed = missed_headline_names(headline_names, resolved, tagged, rules.names, rules.org_words, text, lower_words)
     organisations = {r.surface for r in missed if r.label != "PERSON"}  # no surname joins "The Onion"
     resolved = fold_names([*resolved, *missed], title, {n: at for n, at in headline_names.items() if n not in organisations})
     in_title = {r.name for r in resolved if title and (_names(title, r.surface) or _names(title, r.name))}
@@ -249,17 +252,11 @@ def _resolve(m: Mention, rules: ActorRules, text: str, lower_words: frozenset[st
         return None  # an award, a work or a field of study
     if name == low or (" " not in name and low in lower_words and not described):
         return None  # a common noun: the article also writes it in lower case ("church", "Linguistics")
-    if label not in PLACE_LABELS and _everyday_phrase(low, lower_words) and not set(low.split()) & rules.org_words:
+    if label not in PLACE_LABELS and everyday_phrase(low, lower_words) and not set(low.split()) & rules.org_words:
         return None  # a concept in capitals: "Conservation of Energy", "Interplanetary Dust Particles"
     if label in ("GPE", "LOC") and name.isupper() and len(name) > 4:
         name = name.title()  # a dateline: "NEWARK, N.J. (AP) —"
     return Resolved(name, label, m.start, written, described)
-
-
-def _everyday_phrase(low: str, lower_words: frozenset[str]) -> bool:
-    """Several words, each of which the article also writes in lower case."""
-    words = [w for w in low.split() if w not in CONNECTORS]
-    return len(words) > 1 and all(w in lower_words for w in words)
 
 
 def _normal_form(name: str, label: str, descriptors: frozenset[str]) -> tuple[str, bool]:
@@ -296,8 +293,8 @@ def _place_inside(r: Resolved, rules: ActorRules) -> Resolved | None:
         return None
     if "of" in words[:-1]:
         part = words[len(words) - words[::-1].index("of") :]
-    elif r.label == "FAC" or (r.label == "ORG" and not (set(r.name.lower().split()) & rules.org_words or words[-1].endswith("s"))):
-        return None  # "Paris Hilton" is a person the model took for an organisation; "Houston Astros" a team
+    elif r.label == "FAC" or (r.label == "ORG" and not _named_for_its_place(r.name, rules)):
+        return None
     else:
         part = words[:-1]
     for size in range(len(part), 0, -1):
@@ -310,6 +307,13 @@ def _place_inside(r: Resolved, rules: ActorRules) -> Resolved | None:
         if place:
             return Resolved(place[0], place[1], r.start, " ".join(part[:size]), True)
     return None
+
+
+def _named_for_its_place(name: str, rules: ActorRules) -> bool:
+    """'Ohio State University', 'Houston Astros' are where their place is; 'Paris Hilton' is a person the
+    model took for an organisation, and 'New York Times' a paper that reports on everywhere."""
+    words = set(name.lower().split())
+    return not words & rules.media_words and bool(words & rules.org_words or name.endswith("s"))
 
 
 def _expand_prefix(name: str, prefixes: dict[str, str], org_words: frozenset[str]) -> str:
@@ -364,17 +368,18 @@ def _confidence(r: dict, known: bool, in_title: bool) -> float:
     A one-word name mentioned once, that no list knows and no headline names, is the model's weakest
     guess ("Bailey", "Army"): it stays under ``WEAK_BELOW``. So does a person the article names by
     one word only, however often ("Galois", "Jennifer"), unless the headline names them: a reader
-    cannot tell who that is. A place is not weak for being named once ("Lancashire", a dateline's
-    town): the model's place labels are its surest. (These two rules were chosen on the GUM
-    interviews and checked on the biographies; see benchmarks/actors_gum.py.)
+    cannot tell who that is. A place named once in the lead is not weak (a dateline's town, where
+    the story happens): the model's place labels are its surest. (These two rules were chosen on the
+    GUM interviews and checked on the biographies; see benchmarks/actors_gum.py.)
     """
     if r["type"] == "PERSON" and not known and not in_title and " " not in r["name"]:
         return 0.4
+    in_lead = 0 <= r["first_position"] < LEAD_CHARS
     score = 0.35
-    score += 0.25 if known or len(r["name"].split()) > 1 or r["type"] in PLACE_LABELS else 0.0
+    score += 0.25 if known or len(r["name"].split()) > 1 or (r["type"] in PLACE_LABELS and in_lead) else 0.0
     score += 0.2 if r["mentions"] > 1 else 0.0
     score += 0.15 if in_title else 0.0
-    score += 0.05 if 0 <= r["first_position"] < LEAD_CHARS else 0.0
+    score += 0.05 if in_lead else 0.0
     return round(min(1.0, score), 2)
 
 

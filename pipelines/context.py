@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from newswatch.pipelines.names import CONNECTORS
+
 _OPEN_QUOTES, _CLOSE_QUOTES = "\"“‘'«", "\"”’'»"
 _YEAR_AFTER = re.compile(r"\s?\((?:1[5-9]|20)\d\d\)")  # "(2005)"; not "(born 1950)" nor "(1922 - 2013)"
 _WORD_BEFORE = re.compile(r"([A-Za-z]+)\s+$")
@@ -64,3 +66,10 @@ def stands_alone(text: str, start: int, end: int) -> bool:
     prev_word = before[-2] if len(before) > 1 and not before[-1] else ""
     next_word = after[1] if len(after) > 1 and not after[0] else ""
     return not (prev_word[:1].isupper() and not prev_word.endswith((".", ",", ":", ";"))) and not next_word[:1].isupper()
+
+
+def everyday_phrase(low: str, lower_words: frozenset[str]) -> bool:
+    """Several words, each of which the article also writes in lower case: a concept in capitals
+    ("Conservation of Energy", "Election Day", "Senior Editor"), not a name."""
+    words = [w for w in low.split() if w not in CONNECTORS]
+    return len(words) > 1 and all(w in lower_words for w in words)

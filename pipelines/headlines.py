@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from newswatch.pipelines.context import stands_alone
+from newswatch.pipelines.context import everyday_phrase, stands_alone
 from newswatch.pipelines.coref import Resolved
 from newswatch.pipelines.names import NameRules, clean_name
 
@@ -32,12 +32,15 @@ def names_in_headline(title: str, text: str) -> dict[str, int]:
 
 
 def missed_headline_names(
-    headline_names: dict[str, int], resolved: list[Resolved], names: NameRules, org_words: frozenset[str], text: str
-) -> list[Resolved]:
+    headline_names: dict[str, int], resolved: list[Resolved], tagged: list[tuple[int, int]], names: NameRules,
+    org_words: frozenset[str], text: str, lower_words: frozenset[str],
+) -> list[Resolved]:  # fmt: skip
     """Names the headline gives and the body writes that the model did not tag ("Aner Shalev", "The Onion").
 
     A person when the body also uses the last word alone ("Shalev said"), else an organisation.
-    Titles ("Governor of Virginia") and parts of names already found are left out.
+    Titles ("Governor of Virginia"), everyday words ("Senior Editor": the body writes them in lower
+    case too), what the model tagged there as something else ("Election Day", a date: ``tagged``
+    holds the spans of all its entities) and parts of names already found are left out.
     """
     found: list[Resolved] = []
     for form, at in sorted(headline_names.items(), key=lambda kv: -len(kv[0])):
@@ -45,6 +48,8 @@ def missed_headline_names(
         padded = f" {name} "
         if not form[0].isupper() or form.lower().startswith(tuple(t + " " for t in names.titles)) or not name[-1:].isalpha():
             continue
+        if everyday_phrase(name.lower(), lower_words) or any(start <= at < end for start, end in tagged if "\n\n" not in text[start:end]):
+            continue  # (a span across a paragraph break is the model's slip, not a reading of the name)
         if any(padded in f" {r.name} " or r.start <= at < r.start + len(r.surface) for r in (*resolved, *found)):
             continue  # already an actor, or the model tagged it there ("Antonín Leopold Dvořák")
         words = name.split()

@@ -263,6 +263,12 @@ def test_a_name_the_headline_gives_and_the_model_missed_in_the_body_is_an_actor(
     assert {n: a["type"] for n, a in found.items()} == {"Aner Shalev": "PERSON", "Onion": "ORG", "Jerusalem": "GPE", "Virginia": "GPE"}
 
 
+def test_headline_words_that_are_everyday_words_or_a_date_are_no_missed_names():
+    text = "We seek a Senior Editor. The editor will be senior. Votes on Election Day went left."
+    mentions = [Mention("Election Day", "DATE", text.index("Election Day"))]
+    assert canonical_actors(mentions, RULES, "Hiring: Senior Editor After Election Day", text) == []
+
+
 def test_a_place_named_inside_an_organisation_is_a_place_of_the_article():
     found = tag("She studied at the University of Michigan.", RULES, "", ("University of Michigan", "ORG"))
     assert {n: a["type"] for n, a in found.items()} == {"University of Michigan": "ORG", "Michigan": "GPE"}
@@ -272,6 +278,7 @@ def test_a_place_named_inside_an_organisation_is_a_place_of_the_article():
     assert set(tag("She read US Weekly.", RULES, "", ("US Weekly", "ORG"))) == {"US Weekly"}  # an abbreviation is no place name
     assert set(tag("He met Paris Hilton.", RULES, "", ("Paris Hilton", "ORG"))) == {"Paris Hilton"}  # a person taken for an organisation
     assert set(tag("We saw the Washington Monument.", RULES, "", ("Washington Monument", "FAC"))) == {"Washington Monument"}
+    assert set(tag("As the Los Angeles Times reported.", RULES, "", ("Los Angeles Times", "ORG"))) == {"Los Angeles Times"}  # a paper
 
 
 def test_one_word_of_one_longer_organisation_joins_it():
@@ -383,10 +390,10 @@ def test_a_person_named_by_one_word_only_is_weak_however_often_unless_the_headli
     assert found["Galois"]["mentions"] == 3 and found["Galois"]["weak"] and not found["Holt"]["weak"]
 
 
-def test_a_place_named_once_is_not_weak_but_an_unknown_word_named_once_is():
-    text = "Wool came from Lancashire, said Bailey."
-    found = tag(text, ActorRules(), "", ("Lancashire", "GPE"), ("Bailey", "ORG"))
-    assert not found["Lancashire"]["weak"] and found["Bailey"]["weak"]
+def test_a_place_named_once_in_the_lead_is_not_weak_but_an_unknown_word_or_a_later_place_named_once_is():
+    text = "Wool came from Lancashire, said Bailey." + " The mills were busy." * 30 + " Some went to Buxton."
+    found = tag(text, ActorRules(), "", ("Lancashire", "GPE"), ("Bailey", "ORG"), ("Buxton", "GPE"))
+    assert not found["Lancashire"]["weak"] and found["Bailey"]["weak"] and found["Buxton"]["weak"]
 
 
 def test_an_article_without_a_model_for_its_language_is_kept_and_says_so(nlp_settings, detector, models, knowledge):
