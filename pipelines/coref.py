@@ -27,7 +27,7 @@ class Resolved(NamedTuple):
 
 def fold_names(items: list[Resolved], title: str = "", headline_names: dict[str, int] | None = None) -> list[Resolved]:
     """``headline_names``: full names the headline gives and the body writes too (name -> where in the body)."""
-    items = _fold_short_forms(_fold_variants(items, title), headline_names or {})
+    items = _fold_short_forms(_fold_variants(items, title), headline_names or {}, title)
     return _fold_acronyms(_fold_short_organisations(items))
 
 
@@ -68,8 +68,10 @@ def _part_of(short: list[str], full: list[str]) -> bool:
     return short == full[-k:] or short == full[:k] or (k == 2 and short[0] == full[0] and short[1] == full[-1])
 
 
-def _fold_short_forms(items: list[Resolved], headline_names: dict[str, int]) -> list[Resolved]:
-    """'Bernoulli', 'Daniel' -> the full name mentioned nearest before them (else the first after).
+def _fold_short_forms(items: list[Resolved], headline_names: dict[str, int], title: str) -> list[Resolved]:
+    """'Bernoulli', 'Daniel' -> the full name the headline gives, else the one mentioned nearest before them
+    (else the first after): the headline names the story's subject, whom a bare surname means
+    ("Padalecki" is Jared Padalecki of the headline, not his mother Sherri Padalecki named earlier).
 
     A name in the headline that the model missed in the body ("Brock Holt") counts as mentioned there.
     """
@@ -88,6 +90,7 @@ def _fold_short_forms(items: list[Resolved], headline_names: dict[str, int]) -> 
             out.append(item)
             continue
         candidates = [name for name, fw in full.items() if _part_of(words, fw)]
+        candidates = [c for c in candidates if c in headline_names or c in title] or candidates
         if candidates:
             item = item._replace(name=_nearest(candidates, starts, item.start), label="PERSON")
         out.append(item)
@@ -95,13 +98,16 @@ def _fold_short_forms(items: list[Resolved], headline_names: dict[str, int]) -> 
 
 
 def _fold_short_organisations(items: list[Resolved]) -> list[Resolved]:
-    """'Harvard' -> 'Harvard University', 'Academy' -> 'French Academy': one word of exactly one longer organisation."""
-    orgs = {i.name for i in items if i.label == "ORG" and len(i.name.split()) > 1}
+    """'Harvard' -> 'Harvard University', 'Academy' -> 'French Academy', 'Air Force' -> 'United States Air
+    Force': the last words (or the one first word) of exactly one longer organisation in the article.
+    Not its first words: "Major League Baseball" is not the "Major League Baseball Draft"."""
+    orgs = {i.name: i.name.lower().split() for i in items if i.label == "ORG" and len(i.name.split()) > 1}
     out = []
     for item in items:
-        if item.label == "ORG" and " " not in item.name and not item.known:
-            word = item.name.lower()
-            candidates = [o for o in orgs if word in (o.lower().split()[0], o.lower().split()[-1])]
+        if item.label == "ORG" and not item.known:
+            words = item.name.lower().split()
+            k = len(words)
+            candidates = [o for o, ow in orgs.items() if len(ow) > k and (words == ow[-k:] or (k == 1 and words == ow[:1]))]
             if len(candidates) == 1:
                 item = item._replace(name=candidates[0])
         out.append(item)

@@ -57,6 +57,7 @@ CONNECTORS = frozenset(
         "-",
     ]
 )
+_JOINED_INITIALS = re.compile(r"\b([A-Z])\.(?=[A-Z]\.)")
 _PARTICLE = re.compile(r"^(?:[a-z]{1,3}['-])\w")  # d'Alembert, al-Hajj
 
 
@@ -65,6 +66,10 @@ class NameRules:
     titles: tuple[str, ...] = ()  # dropped from the front: "President", "Dr."
     kept_titles: frozenset[str] = frozenset()  # kept when one name word follows: "Lord Byron", "Pope Francis"
     postnominals: frozenset[str] = frozenset()  # dropped from the end: "FRS", "PhD"
+
+    def without_titles(self) -> NameRules:
+        """For names of organisations and places: "Major League Baseball", "General Motors" keep their first word."""
+        return NameRules((), self.kept_titles, self.postnominals)
 
 
 def clean_name(text: str, titles: tuple[str, ...] | NameRules = ()) -> str:
@@ -146,3 +151,8 @@ def _repair_repeats(words: list[str]) -> list[str]:
             i = low.index(low[j])
             return words[:j] if i == 0 else words[: i + 1]
     return words
+
+
+def spaced_initials(name: str) -> str:
+    """'O.J. Simpson' -> 'O. J. Simpson', 'George H.W. Bush' -> 'George H. W. Bush': one spelling for a person's initials."""
+    return _JOINED_INITIALS.sub(r"\1. ", name)
