@@ -129,38 +129,52 @@ class DeadLetterFn(_ElasticsearchFn):
 
 
 def band_entries(a: dict) -> Iterator[tuple[str, tuple]]:
-    """One entry per LSH band: (band key, (has prior story, sort key, id, signature, shingles, cluster id))."""
+    """One entry per LSH band: (band key, (has prior story, sort key, id, cluster id)). No signature: a band
+    entry exists 32 times per article, and only the rare articles that share a band need theirs."""
     has_prior = a["cluster"]["id"] != a["id"]
-    entry = (0 if has_prior else 1, sort_key(a), a["id"], packed(a["minhash"]), a["shingles"], a["cluster"]["id"])
+    entry = (0 if has_prior else 1, sort_key(a), a["id"], a["cluster"]["id"])
     for key in a["minhash_bands"]:
         yield key, entry
 
 
-def earlier_copies(threshold: float):
-    """For each article in one band, the earliest similar article (an indexed story counts as earliest)."""
+def candidate_copies(kv: tuple[str, Iterable[tuple]]) -> Iterator[tuple[str, tuple]]:
+    """Articles sharing a band: each one not yet resolved against the index is a candidate copy of every
+    earlier one (an indexed story counts as earliest); keyed by the earlier article, to fetch its signature."""
+    members = sorted(kv[1], key=lambda m: (m[0], m[1]))
+    for i, m in enumerate(members):
+        if m[0] == 0:  # already resolved against the index
+            continue
+        for e in members[:i]:
+            if e[2] != m[2]:
+                yield e[2], (m[2], e[0], e[1], e[3])
 
-    def fn(kv: tuple[str, Iterable[tuple]]) -> Iterator[tuple[str, tuple]]:
-        members = sorted(kv[1], key=lambda m: (m[0], m[1]))
-        if len(members) < 2:
-            return
-        for i, m in enumerate(members):
-            if m[0] == 0:  # already resolved against the index
-                continue
-            for e in members[:i]:
-                if e[2] != m[2] and (sim := resemblance(e[3], e[4], m[3], m[4])) >= threshold:
-                    yield m[2], (e[0], e[1], e[5], e[2], round(sim, 3))
-                    break
+
+def with_signature(kv: tuple[str, dict]) -> Iterator[tuple[str, tuple]]:
+    """Each candidate pair once (several bands find it), keyed by the later article, with the earlier one's signature."""
+    if not kv[1]["signature"]:
+        return
+    sig, shingles = kv[1]["signature"][0]
+    for m_id, flag, key, cluster_id in set(kv[1]["candidates"]):
+        yield m_id, (flag, key, cluster_id, kv[0], sig, shingles)
+
+
+def assign_cluster(threshold: float):
+    """An article joins the earliest candidate it resembles enough; one resolved against the index stays."""
+
+    def fn(kv: tuple[str, dict]) -> dict:
+        article = kv[1]["article"][0]
+        if article["cluster"]["id"] != article["id"]:
+            return article
+        similar = []
+        for flag, key, cluster_id, rep_id, sig, shingles in kv[1]["rep"]:
+            if (sim := resemblance(sig, shingles, article["minhash"], article["shingles"])) >= threshold:
+                similar.append((flag, key, cluster_id, rep_id, round(sim, 3)))
+        if not similar:
+            return article
+        _, _, cluster_id, rep_id, sim = min(similar)
+        return with_cluster(article, id=cluster_id, duplicate_of=rep_id, similarity=sim)
 
     return fn
-
-
-def assign_cluster(kv: tuple[str, dict]) -> dict:
-    article = kv[1]["article"][0]
-    reps = kv[1]["rep"]
-    if reps and article["cluster"]["id"] == article["id"]:
-        _, _, cluster_id, rep_id, sim = min(reps)
-        return with_cluster(article, id=cluster_id, duplicate_of=rep_id, similarity=sim)
-    return article
 
 
 def follow_chain(kv: tuple[str, dict]) -> Iterator[dict]:
@@ -179,14 +193,17 @@ class ClusterNearDuplicates(beam.PTransform):
 
     def expand(self, articles):
         keyed = articles | "KeyById" >> beam.Map(lambda a: (a["id"], a))
-        reps = (
+        signatures = articles | "Signatures" >> beam.Map(lambda a: (a["id"], (packed(a["minhash"]), a["shingles"])))
+        candidates = (
             articles
             | "BandEntries" >> beam.FlatMap(band_entries)
             | "GroupByBand" >> beam.GroupByKey()
-            | "EarlierCopies" >> beam.FlatMap(earlier_copies(self.threshold))
-            | "EarliestCopy" >> beam.CombinePerKey(min)
+            | "Candidates" >> beam.FlatMap(candidate_copies)
         )
-        assigned = {"article": keyed, "rep": reps} | "JoinClusters" >> beam.CoGroupByKey() | "Assign" >> beam.Map(assign_cluster)
+        pairs = {"signature": signatures, "candidates": candidates} | "FetchSignatures" >> beam.CoGroupByKey()
+        reps = pairs | "Pairs" >> beam.FlatMap(with_signature)
+        joined = {"article": keyed, "rep": reps} | "JoinClusters" >> beam.CoGroupByKey()
+        assigned = joined | "Assign" >> beam.Map(assign_cluster(self.threshold))
         # A copy of a copy: follow one more hop, so the whole chain joins the first story's cluster.
         by_cluster = assigned | "KeyByCluster" >> beam.Map(lambda a: (a["cluster"]["id"], a))
         roots = assigned | "OwnCluster" >> beam.Map(lambda a: (a["id"], a["cluster"]["id"]))
