@@ -28,7 +28,7 @@ BAD_ARGUMENTS = [
     ),
     (["alerts", "--size", "100000"], "error: --size 100000: use 1 to 10000"),
     (["alerts", "--size", "0"], "error: --size 0: use 1 to 10000"),
-    (["alerts", "--state", "sent"], "error: --state 'sent': use pending, delivered, failed"),
+    (["alerts", "--state", "sent"], "error: --state 'sent': use pending, delivered, failed, no target"),
 ]
 
 
