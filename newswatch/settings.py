@@ -76,6 +76,7 @@ class Settings(BaseSettings):
     minhash_permutations: int = 128
     minhash_bands: int = 32
     near_duplicate_window_days: int = 7
+    near_duplicate_candidates: int = 50  # indexed articles checked per new one, those sharing the most bands first
 
     # Beam
     runner: str = "DirectRunner"

@@ -47,14 +47,17 @@ def prior_stories(es: Elasticsearch, settings: Settings, articles: list[dict]) -
     """For each article, (cluster id, article id, similarity) of the earliest indexed story it copies, if any.
 
     One multi-search for the whole batch: the candidates share the fingerprint, a MinHash band key, or
-    the GUID within the source, inside the near-duplicate window.
+    the GUID within the source, inside the near-duplicate window. They come ranked by how much they share
+    (each band is its own clause, so an article that shares most bands ranks first): a big story or
+    recurring text can give hundreds of articles one band in common, and the copy must not fall outside
+    the ``near_duplicate_candidates`` returned. Of those similar enough, the earliest published wins.
     """
     if not articles:
         return []
     since = (datetime.now(UTC) - timedelta(days=settings.near_duplicate_window_days)).isoformat()
     searches: list[dict] = []
     for article in articles:
-        searches += [{"index": settings.articles_alias}, _candidates(article, since)]
+        searches += [{"index": settings.articles_alias}, _candidates(article, since, settings.near_duplicate_candidates)]
     responses = es.msearch(searches=searches)["responses"]
     found = []
     for article, resp in zip(articles, responses, strict=True):
@@ -64,22 +67,24 @@ def prior_stories(es: Elasticsearch, settings: Settings, articles: list[dict]) -
     return found
 
 
-def _candidates(article: dict, since: str) -> dict:
-    should = [
-        {"term": {"fingerprint": article["fingerprint"]}},
-        {"terms": {"minhash_bands": article["minhash_bands"]}},
+def _candidates(article: dict, since: str, size: int) -> dict:
+    should: list[dict] = [
+        {"term": {"fingerprint": {"value": article["fingerprint"], "boost": 100}}},
+        *({"term": {"minhash_bands": band}} for band in article["minhash_bands"]),
     ]
     if article.get("guid"):
-        should.append({"bool": {"filter": [{"term": {"guid": article["guid"]}}, {"term": {"source": article["source"]}}]}})
+        same_guid = {"bool": {"filter": [{"term": {"guid": article["guid"]}}, {"term": {"source": article["source"]}}]}}
+        should.append({"constant_score": {"filter": same_guid, "boost": 100}})
     return {
         "query": {"bool": {"should": should, "minimum_should_match": 1, "filter": [{"range": {"ingested_at": {"gte": since}}}]}},
-        "size": 20,
+        "size": size,
         "_source": [*_SOURCE_FIELDS, "fingerprint", "guid"],
-        "sort": [{"published_at": {"order": "asc", "missing": "_last"}}, {"id": "asc"}],
+        "sort": [{"_score": "desc"}, {"id": "asc"}],
     }
 
 
 def _earliest_copy(article: dict, hits: list[dict], threshold: float) -> tuple[str, str, float] | None:
+    similar = []
     for hit in hits:
         doc = hit["_source"]
         same_guid = article.get("guid") and doc.get("guid") == article["guid"] and doc.get("source") == article["source"]
@@ -89,5 +94,8 @@ def _earliest_copy(article: dict, hits: list[dict], threshold: float) -> tuple[s
             else resemblance(doc.get("minhash", []), doc.get("shingles", 0), article["minhash"], article["shingles"])
         )
         if sim >= threshold:
-            return doc.get("cluster", {}).get("id") or doc["id"], doc["id"], round(sim, 3)
-    return None
+            similar.append((doc.get("published_at") or "\uffff", doc["id"], doc.get("cluster", {}).get("id") or doc["id"], round(sim, 3)))
+    if not similar:
+        return None
+    _, doc_id, cluster_id, sim = min(similar)
+    return cluster_id, doc_id, sim
