@@ -17,6 +17,9 @@ from newswatch.flows.poll import FeedResult, Validators
 from newswatch.settings import Settings
 
 MAX_BACKOFF = timedelta(hours=6)
+# A feed may be polled this share of its interval early, so that a run waking up just before the feed's
+# time takes it, instead of the next run one whole serve interval later (see ``is_due``).
+DUE_EARLY_SHARE = 0.1
 # How much an error class slows a feed down: a rate limit or a server error is likely to pass soon;
 # a 404 or a document that is not a feed is not, so it is retried less often (but still retried).
 BACKOFF_WEIGHT = {"rate_limited": 2.0, "server_error": 1.0, "timeout": 1.0, "network": 1.0, "gone": 4.0,
@@ -106,6 +109,12 @@ def with_moves(feed: Feed, state: dict | None) -> Feed:
 
 
 def is_due(state: dict | None, now: datetime | None = None) -> bool:
+    """Due once less than ``DUE_EARLY_SHARE`` of its interval remains. A run checks the feeds a moment
+    after it wakes, while the last poll set ``next_due_at`` from a moment later in its run (after the
+    requests); without the slack a feed whose interval equals ``serve --interval`` would be skipped by
+    every other run, so polled at twice its interval. A failing feed waits its whole back-off."""
     if not state or not state.get("next_due_at"):
         return True
-    return datetime.fromisoformat(state["next_due_at"]) <= (now or datetime.now(UTC))
+    healthy = not state.get("consecutive_failures")  # a back-off (or a server's Retry-After) is kept to the second
+    slack = timedelta(seconds=float(state.get("interval_s") or 0) * DUE_EARLY_SHARE if healthy else 0)
+    return datetime.fromisoformat(state["next_due_at"]) - slack <= (now or datetime.now(UTC))

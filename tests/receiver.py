@@ -23,12 +23,14 @@ class Receiver:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self) -> None:
+                arrived = time.time()
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 time.sleep(outer.delay_s)
                 outer.received.append({
                     "alert_id": self.headers.get(ALERT_ID_HEADER),
                     "verified": verify(body, outer.secret, self.headers.get(SIGNATURE_HEADER, "")),
                     "body": json.loads(body),
+                    "at": arrived,  # epoch seconds the request arrived (benchmarks/alert_latency.py joins on it)
                 })  # fmt: skip
                 self.send_response(204)
                 self.end_headers()

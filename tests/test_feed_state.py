@@ -44,6 +44,23 @@ def test_a_feed_never_polled_is_due():
     assert is_due(None) and is_due({}) and not is_due(next_state(ok("a"), None, SETTINGS, 1))
 
 
+def test_under_serve_a_feed_whose_interval_is_the_serve_interval_is_polled_by_every_run():
+    serve = Settings(serve_interval_s=60, poll_min_interval_s=60)
+    polled_at = datetime(2026, 11, 26, 12, 0, 2, tzinfo=UTC)  # the state is saved after the requests, 2 s into the run
+    state = next_state(ok("a", "b"), None, serve, n_new=1, now=polled_at)
+    assert state["interval_s"] == 60
+    next_run_checks_at = polled_at + timedelta(seconds=59)  # the next run wakes 60 s after this one and checks at once
+    assert is_due(state, next_run_checks_at)
+    assert not is_due(state, polled_at + timedelta(seconds=30))  # never much before its time
+
+
+def test_a_failing_feed_waits_its_whole_back_off_and_retry_after():
+    failed_at = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+    limited = FeedResult(FEED, "failed", error="HTTP 429", error_kind="rate_limited", http_status=429, retry_after=1800)
+    state = next_state(limited, next_state(ok("a"), None, SETTINGS, 1, failed_at), SETTINGS, 0, failed_at)
+    assert not is_due(state, failed_at + timedelta(seconds=1799)) and is_due(state, failed_at + timedelta(seconds=1800))
+
+
 def test_a_feed_that_must_be_fresh_is_never_left_longer_than_its_max_interval():
     fresh = Feed("https://example.com/breaking.xml", max_interval_s=120)
     start = datetime(2026, 11, 26, tzinfo=UTC)
