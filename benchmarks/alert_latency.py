@@ -25,10 +25,12 @@ next to the first cycle. Everything started is stopped at the end and the indice
 from __future__ import annotations
 
 import argparse
+import ast
 import contextlib
 import math
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -54,6 +56,7 @@ LOG_LINE = re.compile(
     r"Flow run '(?P<name>[^']+)' - feeds=(?P<feeds>\d+) polled=(?P<polled>\d+) not_modified=(?P<not_modified>\d+) "
     r"failed=(?P<failed>\d+) new_items=(?P<new_items>\d+) articles_indexed=(?P<indexed>\d+) copies=\d+ alerts=(?P<alerts>\d+)"
 )
+COUNTERS_LINE = re.compile(r"Flow run '(?P<name>[^']+)' - pipeline counters: (?P<counters>\{.*\})")
 STAGES = ("poll-feeds", "store-raw-batch", "process-batches", "deliver-alerts")
 
 
@@ -125,9 +128,12 @@ class Serve:
 
     def counts(self) -> dict[str, dict[str, int]]:
         """The flow's own summary line per flow run name (from serve's output)."""
-        found = {}
-        for m in LOG_LINE.finditer(self.log.read_text(errors="replace")):
+        found: dict[str, dict[str, int]] = {}
+        text = self.log.read_text(errors="replace")
+        for m in LOG_LINE.finditer(text):
             found[m["name"]] = {k: int(v) for k, v in m.groupdict().items() if k != "name"}
+        for m in COUNTERS_LINE.finditer(text):  # the pipeline's own milliseconds (tagging, ...)
+            found.setdefault(m["name"], {}).update(ast.literal_eval(m["counters"]))
         return found
 
     def finished(self) -> list[dict]:
@@ -168,6 +174,8 @@ def cycle_line(run: dict, t0: float) -> str:
     lag = start - epoch(run["expected_start_time"])
     c = run["counts"]
     what = f"polled {c['polled']}/{c['feeds']}, 304 {c['not_modified']}, new {c['new_items']}, alerts {c['alerts']}" if c else "no summary"
+    if "ms_tag" in c:
+        what += f", tagging {c['ms_tag'] / 1000:.1f} worker-s"
     due = epoch(run["expected_start_time"]) - t0
     return f"  {run['name']:<24} due +{due:5.0f} s  start lag {lag:5.1f} s  took {end - start:6.1f} s  {what}  {run['stages']}"
 
@@ -204,6 +212,7 @@ def main() -> None:
     parser.add_argument("--feeds", type=int, default=5)
     parser.add_argument("--idle-cycles", type=int, default=2, help="cycles without new items to time after publishing")
     parser.add_argument("--prefix", default=f"nw-latency-{uuid.uuid4().hex[:6]}")
+    parser.add_argument("--serve-log", type=Path, help="keep serve's output in this file")
     parser.add_argument("--prefect-port", type=int, default=int(os.environ.get("NEWSWATCH_PREFECT_PORT", "4292")))
     args = parser.parse_args()
     n_live = int(args.minutes * 60 / args.every)
@@ -256,6 +265,8 @@ def main() -> None:
             prefect_left = prefect_up(api)
             cleanup(settings)
         serve_tail = proc.tail(5)
+        if args.serve_log:
+            shutil.copyfile(proc.log, args.serve_log)
     report(args, publisher.published, receiver.received, cycles, proc.started, last, states)
     print(f"stopped: serve and its process group; Prefect server at {api} still answering: {prefect_left}; indices {args.prefix}-* deleted")
     if prefect_left:

@@ -98,8 +98,10 @@ def longest_interval_s(max_interval_s: int | None, settings: Settings) -> int:
 
 
 def save_states(es: Elasticsearch, settings: Settings, states: list[dict]) -> None:
+    """One bulk, then one refresh so `newswatch feeds` shows this poll at once: ``refresh=True`` takes ~20 ms,
+    where waiting for the next scheduled refresh (``wait_for``) took 0.7-1 s of every run, idle ones too."""
     actions = [{"_index": settings.feeds_index, "_id": s["feed_id"], "_source": s} for s in states]
-    helpers.bulk(es, actions, refresh="wait_for")
+    helpers.bulk(es, actions, refresh=True)
 
 
 def with_moves(feed: Feed, state: dict | None) -> Feed:
