@@ -4,8 +4,9 @@
 
 The real CLI as a subprocess (``newswatch serve --interval 60``, default settings otherwise, a fresh
 index prefix, data dir and Prefect home; the Prefect server it starts listens on
-``NEWSWATCH_PREFECT_PORT``, 4292 here) with one watchlist rule whose target is a local webhook receiver
-(``tests/receiver.py``, signatures verified).
+``NEWSWATCH_PREFECT_PORT``, 4292 here) with one watchlist rule (the watched person's name as a phrase,
+so the figure is the path's latency, not the NER's view of a made-up name) whose target is a local
+webhook receiver (``tests/receiver.py``, signatures verified).
 
 Feeds: ``--feeds`` RSS files on a local server (``benchmarks/end_to_end.py``: one loopback address per
 feed) already holding ``--initial`` distinct articles mixed from corpus sentences, so the first cycle
@@ -197,7 +198,7 @@ def stages(serve: Serve, run: dict) -> str:
 def write_rule(path: Path, url: str) -> None:
     path.write_text(
         "rules:\n  - id: latency-watch\n    name: Latency watch\n"
-        f"    entities: [{{name: {WATCHED}, type: PERSON}}]\n"
+        f"    phrases: [{WATCHED}]\n"  # matched in the text: the latency of the path, whatever the NER makes of a made-up name
         f"    deliver: [{{webhook: '{url}', secret_env: NEWSWATCH_BENCH_HOOK_SECRET}}]\n",
         encoding="utf-8",
     )
