@@ -37,7 +37,8 @@ def missed_headline_names(
 ) -> list[Resolved]:  # fmt: skip
     """Names the headline gives and the body writes that the model did not tag ("Aner Shalev", "The Onion").
 
-    A person when the body also uses the last word alone ("Shalev said"), else an organisation.
+    A person when the body also uses the last word alone ("Shalev said") or the model tagged a person
+    inside it ("Marrowby" of "Ilse Marrowby"), else an organisation.
     Titles ("Governor of Virginia"), everyday words ("Senior Editor": the body writes them in lower
     case too), what the model tagged there as something else ("Election Day", a date: ``tagged``
     holds the spans of all its entities) and parts of names already found are left out.
@@ -54,7 +55,9 @@ def missed_headline_names(
             continue  # already an actor, or the model tagged it there ("Antonín Leopold Dvořák")
         words = name.split()
         alone = len(re.findall(rf"(?<![\w-]){re.escape(words[-1])}(?![\w-])", text)) > len(re.findall(re.escape(name), text))
-        person = len(words) > 1 and alone and not set(name.lower().split()) & org_words
+        end = text.find(words[-1], at) + len(words[-1])
+        partly_a_person = any(r.label == "PERSON" and at <= r.start < end for r in resolved)  # the model saw "Marrowby" in it
+        person = len(words) > 1 and (alone or partly_a_person) and not set(name.lower().split()) & org_words
         found.append(Resolved(name, "PERSON" if person else "ORG", at, form, False))
     return found
 

@@ -263,6 +263,12 @@ def test_a_name_the_headline_gives_and_the_model_missed_in_the_body_is_an_actor(
     assert {n: a["type"] for n, a in found.items()} == {"Aner Shalev": "PERSON", "Onion": "ORG", "Jerusalem": "GPE", "Virginia": "GPE"}
 
 
+def test_a_headline_name_whose_surname_alone_the_model_tagged_in_the_body_is_one_person():
+    text = "The council voted on the road plan.\n\nIlse Marrowby commented on the news, her office said."
+    found = tag(text, RULES, "Council votes on road plan (Ilse Marrowby)", ("Marrowby", "PERSON"))
+    assert {n: a["type"] for n, a in found.items()} == {"Ilse Marrowby": "PERSON"}
+
+
 def test_headline_words_that_are_everyday_words_or_a_date_are_no_missed_names():
     text = "We seek a Senior Editor. The editor will be senior. Votes on Election Day went left."
     mentions = [Mention("Election Day", "DATE", text.index("Election Day"))]
