@@ -107,14 +107,15 @@ def _error(request: Request, status: int, message: str) -> Response:
     return templates.TemplateResponse(request, "error.html", {"message": message, "status": status}, status_code=status)
 
 
-# The query layer's errors name the CLI's flags; on the web they name the query parameters.
-WEB_PARAMETERS = {"state": "status"}  # where the two differ
-_FLAG = re.compile(r"(?<![\w-])--([a-z][a-z_-]*)")
+# The query layer's errors name the CLI's flags; on the web they name the query parameters. Only these
+# flags are renamed: a message may also quote a command ("run `newswatch run --once` first").
+WEB_PARAMETERS = {"page": "page", "size": "size", "since": "since", "until": "until", "sort": "sort", "top": "top", "state": "status"}
+_FLAG = re.compile(r"(?<![\w-])--(" + "|".join(WEB_PARAMETERS) + r")\b(?!-)")
 
 
 def web_wording(message: str) -> str:
     """``--page 0: pages start at 1`` becomes ``page 0: pages start at 1``; ``--state`` becomes ``status``."""
-    return _FLAG.sub(lambda m: WEB_PARAMETERS.get(m.group(1), m.group(1)), message)
+    return _FLAG.sub(lambda m: WEB_PARAMETERS[m.group(1)], message)
 
 
 def _errors(app: FastAPI) -> None:
