@@ -241,6 +241,8 @@ def main() -> None:
     print("first run  ", " | ".join(report_line(output, k) for k in ("new items", "articles indexed", "copies", "alerts")))
     print("first run  ", " | ".join(report_line(output, k) for k in ("alerts delivered", "alerts pending", "items rejected")))
     print("first run  ", report_line(output, "seconds:"))
+    for line in [x.strip() for x in output.splitlines() if x.strip().startswith(("error:", "warning:"))][:20]:
+        print("first run  ", line)  # e.g. an item the pipeline rejected, with its stage and reason
     print("second run ", report_line(again_output, "not modified"), "|", report_line(again_output, "new items"))
     ours, raw = len(stories) / wall, len(baseline) / spacy_s
     print(f"newswatch run --once (poll .. delivery, with start-up): {wall:7.1f} s  {ours:6.1f} articles/s")
