@@ -224,7 +224,7 @@ def _resolve(m: Mention, rules: ActorRules, text: str, lower_words: frozenset[st
         return None
     surface = m.text.split("\n\n")[0]  # a span across a paragraph break is two things; the first is kept
     name = clean_name(surface, rules.names if m.label == "PERSON" else rules.names.without_titles())
-    if m.label == "PERSON" and _sentence_start(text, m.start) and name.split()[0].lower() in lower_words and " " in name:
+    if m.label == "PERSON" and " " in name and _sentence_start(text, m.start) and name.split()[0].lower() in lower_words:
         name = name.split(" ", 1)[1]  # "Mathematician Hermann Weyl said": a job word capitalised by the sentence
     if len(name) < 2 or not any(ch.isalpha() for ch in name) or _ORDINAL.match(name):
         return None

@@ -269,6 +269,12 @@ def test_a_headline_name_whose_surname_alone_the_model_tagged_in_the_body_is_one
     assert {n: a["type"] for n, a in found.items()} == {"Ilse Marrowby": "PERSON"}
 
 
+def test_a_mention_that_is_only_punctuation_is_no_actor_and_costs_the_article_nothing():
+    text = ". The mayor, Ada Lind, spoke."  # the model once tagged a lone "." at a sentence start as a person
+    found = tag(text, RULES, "", (".", "PERSON"), ("Ada Lind", "PERSON"))
+    assert list(found) == ["Ada Lind"]
+
+
 def test_headline_words_that_are_everyday_words_or_a_date_are_no_missed_names():
     text = "We seek a Senior Editor. The editor will be senior. Votes on Election Day went left."
     mentions = [Mention("Election Day", "DATE", text.index("Election Day"))]
