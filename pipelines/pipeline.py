@@ -137,62 +137,87 @@ def band_entries(a: dict) -> Iterator[tuple[str, tuple]]:
         yield key, entry
 
 
+SELF = ("self",)  # "this article is a candidate copy: send its signature along"
+
+
 def candidate_copies(kv: tuple[str, Iterable[tuple]]) -> Iterator[tuple[str, tuple]]:
     """Articles sharing a band: each one not yet resolved against the index is a candidate copy of every
-    earlier one (an indexed story counts as earliest); keyed by the earlier article, to fetch its signature."""
+    earlier one (an indexed story counts as earliest). Keyed by the earlier article, to fetch its signature,
+    and by the candidate itself, to fetch its own."""
     members = sorted(kv[1], key=lambda m: (m[0], m[1]))
     for i, m in enumerate(members):
         if m[0] == 0:  # already resolved against the index
             continue
-        for e in members[:i]:
-            if e[2] != m[2]:
-                yield e[2], (m[2], e[0], e[1], e[3])
+        earlier = [e for e in members[:i] if e[2] != m[2]]
+        yield from ((e[2], (m[2], e[0], e[1], e[3])) for e in earlier)
+        if earlier:
+            yield m[2], SELF
 
 
 def with_signature(kv: tuple[str, dict]) -> Iterator[tuple[str, tuple]]:
-    """Each candidate pair once (several bands find it), keyed by the later article, with the earlier one's signature."""
+    """Each candidate pair once (several bands find it), keyed by the later article, with the earlier one's
+    signature; and a candidate's own signature, keyed by itself."""
     if not kv[1]["signature"]:
         return
     sig, shingles = kv[1]["signature"][0]
-    for m_id, flag, key, cluster_id in set(kv[1]["candidates"]):
-        yield m_id, (flag, key, cluster_id, kv[0], sig, shingles)
+    wanted = set(kv[1]["candidates"])
+    if SELF in wanted:
+        wanted.discard(SELF)
+        yield kv[0], ("own", sig, shingles)
+    for m_id, flag, key, cluster_id in wanted:
+        yield m_id, ("rep", flag, key, cluster_id, kv[0], sig, shingles)
 
 
 def assign_cluster(threshold: float):
-    """An article joins the earliest candidate it resembles enough; one resolved against the index stays."""
+    """A candidate copy joins the earliest earlier article it resembles enough: (id, (cluster, story, similarity)).
 
-    def fn(kv: tuple[str, dict]) -> dict:
-        article = kv[1]["article"][0]
-        if article["cluster"]["id"] != article["id"]:
-            return article
+    Only articles not resolved against the index are candidates (``candidate_copies``), so none of them
+    has a cluster yet; one that resembles nothing yields nothing and stays its own story.
+    """
+
+    def fn(kv: tuple[str, Iterable[tuple]]) -> Iterator[tuple[str, tuple]]:
+        own = [v[1:] for v in kv[1] if v[0] == "own"]
+        if not own:
+            return
+        sig, shingles = own[0]
         similar = []
-        for flag, key, cluster_id, rep_id, sig, shingles in kv[1]["rep"]:
-            if (sim := resemblance(sig, shingles, article["minhash"], article["shingles"])) >= threshold:
+        for flag, key, cluster_id, rep_id, rep_sig, rep_shingles in (v[1:] for v in kv[1] if v[0] == "rep"):
+            if (sim := resemblance(rep_sig, rep_shingles, sig, shingles)) >= threshold:
                 similar.append((flag, key, cluster_id, rep_id, round(sim, 3)))
-        if not similar:
-            return article
-        _, _, cluster_id, rep_id, sim = min(similar)
-        return with_cluster(article, id=cluster_id, duplicate_of=rep_id, similarity=sim)
+        if similar:
+            _, _, cluster_id, rep_id, sim = min(similar)
+            yield kv[0], (cluster_id, rep_id, sim)
 
     return fn
 
 
-def follow_chain(kv: tuple[str, dict]) -> Iterator[dict]:
-    """Members of cluster ``k``; when ``k`` itself joined an earlier cluster, they join that one too."""
+def follow_chain(kv: tuple[str, dict]) -> Iterator[tuple[str, tuple]]:
+    """Copies assigned to cluster ``k``; when ``k`` itself joined an earlier cluster, they join that one too."""
     root = kv[1]["root"][0] if kv[1]["root"] else kv[0]
-    for a in kv[1]["members"]:
-        yield with_cluster(a, id=root) if root != kv[0] else a
+    for m_id, rep_id, sim in kv[1]["members"]:
+        yield m_id, (root, rep_id, sim)
+
+
+def apply_cluster(a: dict, assigned: dict[str, tuple]) -> dict:
+    """The article with the cluster this run assigned it, if any."""
+    if (found := assigned.get(a["id"])) is None:
+        return a
+    cluster_id, rep_id, sim = found
+    return with_cluster(a, id=cluster_id, duplicate_of=rep_id, similarity=sim)
 
 
 class ClusterNearDuplicates(beam.PTransform):
-    """Joins each copy of a story to the story's cluster: MinHash LSH bands grouped across the whole run."""
+    """Joins each copy of a story to the story's cluster: MinHash LSH bands grouped across the whole run.
+
+    Only ids, sort keys and the signatures of candidate pairs are shuffled; articles themselves never
+    are: the (few) assignments reach them as a side input, keyed by article id.
+    """
 
     def __init__(self, threshold: float) -> None:
         super().__init__()
         self.threshold = threshold
 
     def expand(self, articles):
-        keyed = articles | "KeyById" >> beam.Map(lambda a: (a["id"], a))
         signatures = articles | "Signatures" >> beam.Map(lambda a: (a["id"], (packed(a["minhash"]), a["shingles"])))
         candidates = (
             articles
@@ -201,13 +226,17 @@ class ClusterNearDuplicates(beam.PTransform):
             | "Candidates" >> beam.FlatMap(candidate_copies)
         )
         pairs = {"signature": signatures, "candidates": candidates} | "FetchSignatures" >> beam.CoGroupByKey()
-        reps = pairs | "Pairs" >> beam.FlatMap(with_signature)
-        joined = {"article": keyed, "rep": reps} | "JoinClusters" >> beam.CoGroupByKey()
-        assigned = joined | "Assign" >> beam.Map(assign_cluster(self.threshold))
+        assigned = (
+            pairs
+            | "Pairs" >> beam.FlatMap(with_signature)
+            | "GroupPairs" >> beam.GroupByKey()
+            | "Assign" >> beam.FlatMap(assign_cluster(self.threshold))
+        )
         # A copy of a copy: follow one more hop, so the whole chain joins the first story's cluster.
-        by_cluster = assigned | "KeyByCluster" >> beam.Map(lambda a: (a["cluster"]["id"], a))
-        roots = assigned | "OwnCluster" >> beam.Map(lambda a: (a["id"], a["cluster"]["id"]))
-        return {"members": by_cluster, "root": roots} | "JoinChains" >> beam.CoGroupByKey() | "FollowChains" >> beam.FlatMap(follow_chain)
+        by_cluster = assigned | "KeyByCluster" >> beam.Map(lambda kv: (kv[1][0], (kv[0], kv[1][1], kv[1][2])))
+        roots = assigned | "OwnCluster" >> beam.Map(lambda kv: (kv[0], kv[1][0]))
+        final = {"members": by_cluster, "root": roots} | "JoinChains" >> beam.CoGroupByKey() | "FollowChains" >> beam.FlatMap(follow_chain)
+        return articles | "ApplyClusters" >> beam.Map(apply_cluster, beam.pvalue.AsDict(final))
 
 
 def split_copies(a: dict) -> Iterator:
