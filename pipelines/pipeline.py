@@ -447,6 +447,9 @@ class RunReport:
         return self.counters.get(name, 0)
 
 
+LOCAL_RUNNER = "newswatch.pipelines.local_runner.LocalRunner"  # "DirectRunner" without its switch to a downloaded Prism
+
+
 def pipeline_options(settings: Settings, items: int | None = None) -> PipelineOptions:
     """The runner is a setting, named explicitly; runner options pass through untouched.
 
@@ -456,7 +459,7 @@ def pipeline_options(settings: Settings, items: int | None = None) -> PipelineOp
     if settings.runner == "dask":  # Beam's DaskRunner, fixed (dask_runner.py), on the cluster at dask_address
         dask = ["--runner=newswatch.pipelines.dask_runner.DaskRunner", f"--dask_client_address={settings.dask_address}"]
         return PipelineOptions([*dask, f"--dask_npartitions={settings.dask_partitions}", *settings.runner_options])
-    args = [f"--runner={settings.runner}", *settings.runner_options]
+    args = [f"--runner={LOCAL_RUNNER if settings.runner == 'DirectRunner' else settings.runner}", *settings.runner_options]
     if settings.runner == "DirectRunner":
         small = items is not None and items < settings.parallel_min_items and not settings.direct_num_workers
         workers = next((int(a.split("=", 1)[1]) for a in args if a.startswith("--direct_num_workers=")), 1 if small else settings.workers)

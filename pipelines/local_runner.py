@@ -1,0 +1,25 @@
+"""The local runner: Beam's FnApiRunner, always.
+
+Beam's ``DirectRunner`` first tries Prism, a Go engine it downloads from GitHub at run time, and falls
+back to the FnApiRunner only when that fails. So the same setting would run on one engine with network
+access and another without, fetch a binary in the middle of a run, and ignore ``direct_num_workers``
+and ``direct_running_mode``, which the FnApiRunner honours. ``runner: DirectRunner`` means this runner;
+Prism stays available by name (``runner: PrismRunner``).
+"""
+
+from __future__ import annotations
+
+from apache_beam.options.pipeline_options import PipelineOptions
+from apache_beam.portability.api import beam_provision_api_pb2
+from apache_beam.runners.portability.fn_api_runner import fn_runner
+from apache_beam.runners.portability.portable_runner import JobServiceHandle
+from apache_beam.runners.runner import PipelineResult, PipelineRunner
+
+
+class LocalRunner(PipelineRunner):
+    """What ``DirectRunner`` runs when Prism is unavailable: the FnApiRunner, given the pipeline options."""
+
+    def run_pipeline(self, pipeline, options: PipelineOptions) -> PipelineResult:
+        encoded = JobServiceHandle.encode_pipeline_options(options.get_all_options())
+        info = fn_runner.ExtendedProvisionInfo(beam_provision_api_pb2.ProvisionInfo(pipeline_options=encoded))
+        return fn_runner.FnApiRunner(provision_info=info).run_pipeline(pipeline, options)
