@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from elasticsearch import ApiError, TransportError
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
 from rich.progress import Progress, TextColumn
 
 from newswatch.flows import feed_state
@@ -136,7 +137,7 @@ def monitor_once(settings: Settings, force: bool = False) -> MonitorReport:
     items = [it for r in results for it in fresh[r.feed.id]]
     report.new_items = len(items)
     with report.timed("store"):
-        store_error = store_task(store, items, settings)
+        store_error = store_task(store, quote(items), settings)  # quoted: Prefect would walk every item, twice
     if store_error:
         report.error(store_error)  # feed states are not saved: the same items are fetched again
         return report
