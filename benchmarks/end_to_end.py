@@ -260,6 +260,7 @@ def main() -> None:
     for line in [x.strip() for x in output.splitlines() if x.strip().startswith(("error:", "warning:"))][:20]:
         print("first run  ", line)  # e.g. an item the pipeline rejected, with its stage and reason
     print("second run ", report_line(again_output, "not modified"), "|", report_line(again_output, "new items"))
+    print("second run ", report_line(again_output, "seconds:"), "(the rest of its time is start-up: Python, Prefect's API, the flow run)")
     ours, raw = len(stories) / wall, len(baseline) / spacy_s
     if prefect_s:
         print(f"Prefect's database created before the runs (a data dir's first run only): {prefect_s:.1f} s, not in the figures")
