@@ -125,7 +125,10 @@ def serve(root: Path) -> http.server.ThreadingHTTPServer:
         def log_message(self, *args) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("0.0.0.0", 0), functools.partial(Quiet, directory=str(root)))
+    class Server(http.server.ThreadingHTTPServer):
+        request_queue_size = 128  # socketserver's default backlog of 5 drops the poller's concurrent connects: 1 s SYN retries
+
+    server = Server(("0.0.0.0", 0), functools.partial(Quiet, directory=str(root)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 

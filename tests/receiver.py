@@ -11,6 +11,10 @@ from dataclasses import dataclass, field
 from newswatch.flows.delivery import ALERT_ID_HEADER, SIGNATURE_HEADER, verify
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    request_queue_size = 128  # socketserver's default backlog of 5 drops concurrent deliveries' connects (1 s SYN retries)
+
+
 @dataclass
 class Receiver:
     secret: str
@@ -38,7 +42,7 @@ class Receiver:
             def log_message(self, *args) -> None:
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.server = _Server(("127.0.0.1", self.port), Handler)
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
