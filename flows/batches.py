@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 from elasticsearch import ApiError, TransportError
 
-from newswatch.flows.memory import release_freed_memory
 from newswatch.flows.raw_store import RawStore
+from newswatch.pipelines.memory import release_freed_memory
 from newswatch.settings import Settings
 from newswatch.store import StoreUnavailable, check_available, connect, safe_url
 

@@ -26,11 +26,11 @@ from newswatch.flows import feed_state
 from newswatch.flows.batches import BatchOutcome, one_line, process_pending
 from newswatch.flows.delivery import DeliveryReport, deliver_pending
 from newswatch.flows.feedlist import Feed, load_feeds
-from newswatch.flows.memory import release_freed_memory
 from newswatch.flows.poll import FeedResult, poll_feeds
 from newswatch.flows.raw_store import RawStore, RawStoreError
 from newswatch.flows.run_lock import RunInProgress, run_lock
 from newswatch.pipelines import deadletter
+from newswatch.pipelines.memory import limit_malloc_arenas, release_freed_memory
 from newswatch.pipelines.pipeline import run as run_pipeline
 from newswatch.settings import Settings, load_settings
 from newswatch.store import StoreUnavailable, check_available, connect, ensure_indices, safe_url
@@ -114,6 +114,7 @@ def pipeline_task(store: RawStore, settings: Settings) -> BatchOutcome:
 
 def monitor_once(settings: Settings, force: bool = False) -> MonitorReport:
     """One pass: the body of the ``monitor`` flow (its tasks need a flow run around them)."""
+    limit_malloc_arenas(settings.malloc_arena_max)  # first thing: the threads polling and storing start after it
     report = MonitorReport()
     feeds = load_feeds(settings.feeds_file, settings.local_feed_dirs)
     report.feeds = len(feeds)

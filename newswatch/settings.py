@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     # larger backlog (a big first poll, an outage) runs as several pipeline runs in turn, each seeing the ones
     # before it in Elasticsearch, so memory stays flat however many items wait.
     pipeline_chunk_items: int = Field(default=5000, ge=1)
+    # glibc heap arenas per process for the run and its local worker processes (pipelines/memory.py); 0 = glibc's default
+    malloc_arena_max: int = Field(default=2, ge=0)
     batch_max_attempts: int = 3  # a raw batch failing this many runs is quarantined (see `newswatch batches`)
     deadletter_raw_chars: int = 20_000  # how much of a rejected raw item the dead-letter record keeps
     summary_batch_size: int = 1000  # story clusters summarised per aggregation and bulk update

@@ -11,7 +11,6 @@ import hashlib
 import re
 
 import numpy as np
-from datasketch import MinHash
 
 SHINGLE_WORDS = 3
 MIN_SHINGLES_FOR_CONTAINMENT = 40
@@ -38,6 +37,8 @@ def shingles(text: str | list[str], k: int = SHINGLE_WORDS) -> set[bytes]:
 
 def sketch(text: str | list[str], num_perm: int) -> tuple[list[int], int]:
     """A MinHash signature of the word shingles (seeded, so every worker computes the same one), and their count."""
+    from datasketch import MinHash  # here, not at import: see _permutations
+
     grams = shingles(text)
     m = MinHash(num_perm=num_perm, seed=1, permutations=_permutations(num_perm), scheme=SCHEME)
     m.update_batch(list(grams))
@@ -47,6 +48,10 @@ def sketch(text: str | list[str], num_perm: int) -> tuple[list[int], int]:
 @functools.cache
 def _permutations(num_perm: int) -> tuple[np.ndarray, np.ndarray]:
     """The seeded permutations, drawn once per worker rather than once per article (a tenth of the sketch's time)."""
+    # Imported here: the datasketch package loads scipy and redis for its other sketches (~60 MB per
+    # process), and only the worker processes that clean items compute signatures, not the runner.
+    from datasketch import MinHash
+
     return MinHash(num_perm=num_perm, seed=1, scheme=SCHEME).permutations
 
 

@@ -30,6 +30,7 @@ from newswatch.pipelines.dedup import packed, resemblance, with_cluster
 from newswatch.pipelines.enrich import ItemError, Knowledge, Models, prepare, sort_key, tag_batch
 from newswatch.pipelines.language import build_detector
 from newswatch.pipelines.match import WatchlistMatcher, build_alert
+from newswatch.pipelines.memory import limit_malloc_arenas, release_freed_memory
 from newswatch.settings import Settings
 from newswatch.store import connect
 
@@ -258,6 +259,7 @@ class TagFn(_StageFn):
 
     def setup(self) -> None:
         self.models = Models.load(self.settings)
+        release_freed_memory()  # what the stages before left on the heap, before the worker's largest step
 
     def tag(self, batch: list[dict]) -> list[dict]:
         return list(tag_batch([dict(a) for a in batch], self.models, self.knowledge, self.settings.spacy_batch_size))
@@ -472,6 +474,7 @@ def pipeline_options(settings: Settings, items: int | None = None) -> PipelineOp
 
 def run(raw_files: list[str], settings: Settings, knowledge: Knowledge | None = None, index: bool = True) -> RunReport:
     """Run the pipeline over raw batches to completion and return its counters (``index=False``: no Elasticsearch)."""
+    limit_malloc_arenas(settings.malloc_arena_max)  # before the worker processes start: they inherit it
     knowledge = knowledge or Knowledge.load(settings)
     options = pipeline_options(settings, _count_items(raw_files))
     p = beam.Pipeline(options=options)
