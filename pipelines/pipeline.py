@@ -30,7 +30,7 @@ from newswatch.pipelines.dedup import packed, resemblance, with_cluster
 from newswatch.pipelines.enrich import ItemError, Knowledge, Models, prepare, sort_key, tag_batch
 from newswatch.pipelines.language import build_detector
 from newswatch.pipelines.match import WatchlistMatcher, build_alert
-from newswatch.pipelines.memory import limit_malloc_arenas, release_freed_memory
+from newswatch.pipelines.memory import limit_malloc_arenas, release_freed_memory, returning_freed_memory
 from newswatch.settings import Settings
 from newswatch.store import connect
 
@@ -480,7 +480,7 @@ def run(raw_files: list[str], settings: Settings, knowledge: Knowledge | None = 
     p = beam.Pipeline(options=options)
     (build if index else build_enrichment)(p, raw_files, settings, knowledge)
     worker_processes = options.get_all_options().get("direct_running_mode") == "multi_processing"
-    with _worker_output_to(settings.worker_log_file if worker_processes else None):
+    with _worker_output_to(settings.worker_log_file if worker_processes else None), returning_freed_memory():
         result = p.run()
         result.wait_until_finish()
     if index:

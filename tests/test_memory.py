@@ -4,10 +4,11 @@ worker processes, and a setting that a user can turn off or that an explicit env
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
-from newswatch.pipelines.memory import limit_malloc_arenas, release_freed_memory
+from newswatch.pipelines.memory import limit_malloc_arenas, release_freed_memory, returning_freed_memory
 from newswatch.settings import Settings
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc malloc tuning is Linux-only")
@@ -40,17 +41,34 @@ def test_zero_leaves_glibc_its_default(monkeypatch):
     assert arena_max_seen_by_a_child() is None
 
 
-def test_freed_memory_goes_back_to_the_os():
-    def resident_mb() -> float:
-        with open("/proc/self/statm") as fh:
-            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+def resident_mb() -> float:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
 
-    before = resident_mb()
+
+def freed_holes_of_200_mb() -> list[bytearray]:
+    """200 MB freed on the heap, each block pinned in place by a small one after it; returns the small ones."""
     blocks, kept = [], []
-    for _ in range(2_000):  # 200 MB of heap, each block pinned in place by a small one after it
+    for _ in range(2_000):
         blocks.append(bytearray(100_000))
         kept.append(bytearray(1_000))
     del blocks
+    return kept
+
+
+def test_freed_memory_goes_back_to_the_os():
+    before = resident_mb()
+    kept = freed_holes_of_200_mb()
     assert resident_mb() > before + 150  # freed, but glibc keeps the holes mapped
     release_freed_memory()
-    assert resident_mb() < before + 50
+    assert resident_mb() < before + 50 and kept
+
+
+def test_while_a_pipeline_runs_freed_memory_goes_back_every_few_seconds():
+    before = resident_mb()
+    with returning_freed_memory(every_s=0.05):
+        kept = freed_holes_of_200_mb()
+        deadline = time.monotonic() + 5
+        while resident_mb() > before + 50 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert resident_mb() < before + 50 and kept
