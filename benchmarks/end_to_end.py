@@ -163,25 +163,38 @@ def _short(cmd: str) -> str:
     return cmd[:40]
 
 
-def run_once(feeds_file: Path, env: dict[str, str], cwd: Path) -> tuple[float, dict[str, float], str]:
-    """(wall seconds, RSS by process at the tree's peak, output) of one ``newswatch run --once``."""
+def pss_mb(pid: int) -> float:
+    """Proportional set size: shared pages split between the processes that map them (smaps_rollup)."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024 / 1e6
+    except (OSError, ValueError):
+        pass
+    return 0.0
+
+
+def run_once(feeds_file: Path, env: dict[str, str], cwd: Path) -> tuple[float, dict[str, float], float, str]:
+    """(wall seconds, RSS by process at the tree's peak, peak summed PSS, output) of one ``newswatch run --once``."""
     cmd = [sys.executable, "-m", "newswatch.interfaces.cli", "run", "--once", "--feeds", str(feeds_file)]
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     peak: dict[str, float] = {}
+    peak_pss = 0.0
     out: list[str] = []
     reader = threading.Thread(target=lambda: out.append(proc.stdout.read()), daemon=True)
     reader.start()
     while proc.poll() is None:
         now = tree_rss_mb(proc.pid)
         peak = now if sum(now.values()) > sum(peak.values()) else peak
+        peak_pss = max(peak_pss, sum(pss_mb(int(k.split()[0])) for k in now))
         time.sleep(0.2)
     reader.join()
     wall = time.perf_counter() - start
     if proc.returncode:
         print("".join(out)[-3000:])
         raise SystemExit(f"newswatch run --once failed with exit code {proc.returncode}")
-    return wall, peak, "".join(out)
+    return wall, peak, peak_pss, "".join(out)
 
 
 def create_prefect_database(env: dict[str, str], cwd: Path) -> float:
@@ -249,10 +262,10 @@ def main() -> None:
         print(f"{feeds} feeds, {len(stories) + n_copies} items ({n_copies} syndicated copies); prefix {args.prefix}")
         try:
             prefect_s = 0.0 if args.fresh_prefect else create_prefect_database(env, root)
-            wall, peak, output = run_once(feeds_file, env, root)
+            wall, peak, peak_pss, output = run_once(feeds_file, env, root)
             baseline = bodies[: args.baseline_articles] if args.baseline_articles else bodies
             spacy_s, entities = raw_spacy(baseline, settings, cores)
-            again_wall, _, again_output = run_once(feeds_file, env, root)
+            again_wall, _, _, again_output = run_once(feeds_file, env, root)
         finally:
             server.shutdown()
             cleanup(settings)
@@ -269,6 +282,7 @@ def main() -> None:
         print(f"Prefect's database created before the runs (a data dir's first run only): {prefect_s:.1f} s, not in the figures")
     print(f"newswatch run --once (poll .. delivery, with start-up): {wall:7.1f} s  {ours:6.1f} articles/s")
     print(f"peak RSS of its process tree: {sum(peak.values()):,.0f} MB (" + ", ".join(f"{k} {v:,.0f}" for k, v in peak.items()) + ")")
+    print(f"peak PSS of its process tree (shared library pages counted once): {peak_pss:,.0f} MB")
     sample = f"on the first {len(baseline):,} bodies, " if len(baseline) < len(bodies) else ""
     print(f"raw spaCy nlp.pipe (NER only, n_process={cores}, {sample}{entities} entities): {spacy_s:7.1f} s  {raw:6.1f} articles/s")
     print(f"newswatch per article: {wall / len(stories) * 1000:.1f} ms")
