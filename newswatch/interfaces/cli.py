@@ -171,7 +171,9 @@ def quiet_one_off_run(settings: Settings) -> Callable[[], None]:
     import logging
 
     from newswatch.interfaces.ephemeral import start_temporary_api
+    from newswatch.pipelines.memory import limit_malloc_arenas
 
+    limit_malloc_arenas(settings.malloc_arena_max)  # the temporary server inherits the limit, as the run's workers do
     api_ready = start_temporary_api()  # stopped with this command, even by kill -9
 
     # Their errors are in the report, one line each. Prefect's background services (EventsWorker,
