@@ -41,11 +41,9 @@ from email.utils import format_datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-import spacy
-
 from benchmarks.near_duplicates.dataset import corpus_articles
 from newswatch.paths import PROJECT_ROOT
-from newswatch.pipelines.enrich import NER_ONLY
+from newswatch.pipelines.enrich import load_ner_model
 from newswatch.settings import Settings
 from newswatch.store import connect
 
@@ -218,7 +216,7 @@ def report_line(output: str, key: str) -> str:
 
 def raw_spacy(bodies: list[str], settings: Settings, cores: int) -> tuple[float, int]:
     start = time.perf_counter()
-    nlp = spacy.load(settings.spacy_model, enable=list(NER_ONLY))
+    nlp = load_ner_model(settings.spacy_model)
     entities = sum(len(doc.ents) for doc in nlp.pipe(bodies, batch_size=settings.spacy_batch_size, n_process=cores))
     return time.perf_counter() - start, entities
 

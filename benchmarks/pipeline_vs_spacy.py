@@ -16,11 +16,9 @@ import argparse
 import tempfile
 import time
 
-import spacy
-
 from benchmarks.near_duplicates.dataset import CORPUS, corpus_articles, load_article
 from newswatch.flows.raw_store import RawStore
-from newswatch.pipelines.enrich import NER_ONLY
+from newswatch.pipelines.enrich import load_ner_model
 from newswatch.pipelines.pipeline import run
 from newswatch.settings import Settings
 
@@ -55,7 +53,7 @@ def main() -> None:
 
     texts = ["\n\n".join(a.paragraphs) for a in chosen]  # the pipeline gives the model the body, not the headline
     start = time.perf_counter()
-    nlp = spacy.load(settings.spacy_model, enable=list(NER_ONLY))
+    nlp = load_ner_model(settings.spacy_model)
     entities = sum(len(doc.ents) for doc in nlp.pipe(texts, batch_size=settings.spacy_batch_size, n_process=args.workers))
     spacy_s = time.perf_counter() - start
 

@@ -17,10 +17,8 @@ import threading
 import time
 from pathlib import Path
 
-import spacy
-
 from benchmarks.end_to_end import mixed_articles
-from newswatch.pipelines.enrich import NER_ONLY
+from newswatch.pipelines.enrich import load_ner_model
 from newswatch.settings import Settings
 
 
@@ -56,7 +54,7 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     bodies = ["\n\n".join(p) for _, p in mixed_articles(args.articles, seed=1601)]
-    nlp = spacy.load(Settings().spacy_model, enable=list(NER_ONLY))
+    nlp = load_ner_model(Settings().spacy_model)
     list(nlp.pipe(bodies[:4], batch_size=4))
     print(f"{len(bodies)} articles, load {os.getloadavg()[0]:.2f}, model loaded: resident {rss_mb():,.0f} MB")
     rates: dict[int, list[float]] = {size: [] for size in sizes}
