@@ -216,10 +216,11 @@ def tag_batch(articles: list[dict], models: Models, knowledge: Knowledge, batch_
             for a in group:
                 a["ner"] = {"status": "no model for language", "model": None}
         else:
-            texts = (a["text"] or a["title"] for a in group)  # the body; the headline only when there is none
-            for a, doc in zip(group, nlp.pipe(texts, batch_size=batch_size), strict=True):
+            texts = [a["text"] or a["title"] for a in group]  # the body; the headline only when there is none
+            for a, text, doc in zip(group, texts, nlp.pipe(texts, batch_size=batch_size), strict=True):
                 mentions = [Mention(e.text, e.label_, e.start_char) for e in doc.ents]
-                a["actors"] = canonical_actors(mentions, knowledge.actor_rules, a["title"] if a["text"] else "", doc.text)
+                # the text, not doc.text: that one is rebuilt token by token (a third of the rules' time)
+                a["actors"] = canonical_actors(mentions, knowledge.actor_rules, a["title"] if a["text"] else "", text)
                 a["ner"] = {"status": "tagged", "model": models.names[lang]}
         for a in group:
             a["topics"] = knowledge.topics(f"{a['title']}\n\n{a['text']}", a["actors"])
