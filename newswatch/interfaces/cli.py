@@ -141,6 +141,7 @@ def run(
     from newswatch.flows.monitor import monitor
     from newswatch.pipelines.watchlist import WatchlistError
 
+    prepare_while_prefect_starts(settings)
     wait_for(api_ready)
     try:
         report = monitor(feeds_file=str(feeds) if feeds else None, watchlist_file=str(watchlist) if watchlist else None, force=True)
@@ -181,6 +182,26 @@ def quiet_one_off_run(settings: Settings) -> Callable[[], None]:
     for name in ("apache_beam", "elastic_transport", "newswatch", "EventsWorker", "APILogWorker"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
     return api_ready
+
+
+def prepare_while_prefect_starts(settings: Settings) -> None:
+    """Work the run does first anyway, done while Prefect's temporary server starts on another core (~1 s
+    that the command would otherwise spend waiting): the index templates and indices (idempotent) and the
+    public gazetteers behind the actor rules (built once per process). Whatever fails here is left to the
+    run, which reports it in its own words."""
+    from elastic_transport import TransportError
+    from elasticsearch import ApiError
+
+    from newswatch.pipelines.enrich import Knowledge
+    from newswatch.store import ensure_indices
+
+    try:
+        es = connect(settings)
+        check_available(es, settings)
+        ensure_indices(es, settings)
+        Knowledge.load(settings)
+    except (StoreUnavailable, TransportError, ApiError, ValueError, OSError):
+        pass
 
 
 def wait_for(api_ready: Callable[[], None]) -> None:
