@@ -1,6 +1,6 @@
 """The whole job, end to end, next to raw spaCy on the same article bodies in the same run.
 
-    .venv/bin/python -m benchmarks.end_to_end [--articles 2000] [--copies 0.05] [--feeds 0] [--fresh-prefect]
+    .venv/bin/python -m benchmarks.end_to_end [--articles 2000] [--copies 0.05] [--feeds 0] [--fresh-prefect] [--pss]
 
 Articles: N distinct ones, each made of sentences drawn from different real articles (the feed corpus
 in ../shared/corpora/feeds and the GUM texts in ../shared/corpora/gum-dev, read in place, never
@@ -11,8 +11,8 @@ new headline), which the pipeline folds into clusters and summarises. They are s
 (at most 400 items each, one loopback address per feed) by a local HTTP server.
 
 Then one real ``newswatch run --once`` with default settings (demo watchlist, default workers and
-batch sizes) into a fresh index prefix, its process tree's peak RSS sampled every 0.2 s (and its
-PSS whenever that RSS reaches a new peak). Its data dir
+batch sizes) into a fresh index prefix, its process tree's peak RSS sampled every 0.2 s (``--pss``:
+also its PSS at each new RSS peak, which slows the run, see ``run_once``). Its data dir
 is new, but Prefect's database in it is created first (one start of the temporary server, timed and
 printed apart): only a data dir's very first run creates it, every scheduled run after finds it
 (``--fresh-prefect`` times that first run instead). Then raw
@@ -132,8 +132,12 @@ def serve(root: Path) -> http.server.ThreadingHTTPServer:
     return server
 
 
-def tree_rss_mb(root_pid: int) -> dict[str, float]:
-    """Resident memory of a process and each of its descendants, in MB by "pid command" (from /proc)."""
+def tree_rss_mb(root_pid: int, names: dict[int, str]) -> dict[str, float]:
+    """Resident memory of a process and each of its descendants, in MB by "pid command" (from /proc).
+
+    Only ``stat`` files are read each time: they take no lock in the measured processes. A command line
+    is read once per pid (into ``names``): reading it takes the process's memory lock, as ``smaps`` does.
+    """
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -146,11 +150,12 @@ def tree_rss_mb(root_pid: int) -> dict[str, float]:
     found, todo = {}, [root_pid]
     while todo:
         pid = todo.pop()
-        try:
-            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        found[f"{pid} {_short(cmd)}"] = rss.get(pid, 0) / 1e6
+        if pid not in names:
+            try:
+                names[pid] = _short(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+            except OSError:
+                continue
+        found[f"{pid} {names[pid]}"] = rss.get(pid, 0) / 1e6
         todo += children.get(pid, [])
     return found
 
@@ -173,23 +178,27 @@ def pss_mb(pid: int) -> float:
     return 0.0
 
 
-def run_once(feeds_file: Path, env: dict[str, str], cwd: Path) -> tuple[float, dict[str, float], float, str]:
-    """(wall seconds, RSS by process at the tree's peak, peak summed PSS, output) of one ``newswatch run --once``."""
+def run_once(feeds_file: Path, env: dict[str, str], cwd: Path, pss: bool = False) -> tuple[float, dict[str, float], float, str]:
+    """(wall seconds, RSS by process at the tree's peak, peak summed PSS or 0, output) of one ``newswatch run --once``.
+
+    PSS (``pss``) is read at each new RSS peak from ``smaps_rollup``, which walks the process's page tables
+    under its memory lock: a worker allocating meanwhile waits, and the run is slower (10,000 articles:
+    224 s with it, 186 s without), so it is off unless asked for."""
     cmd = [sys.executable, "-m", "newswatch.interfaces.cli", "run", "--once", "--feeds", str(feeds_file)]
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     peak: dict[str, float] = {}
     peak_pss = 0.0
+    names: dict[int, str] = {}
     out: list[str] = []
     reader = threading.Thread(target=lambda: out.append(proc.stdout.read()), daemon=True)
     reader.start()
     while proc.poll() is None:
-        now = tree_rss_mb(proc.pid)
+        now = tree_rss_mb(proc.pid, names)
         if sum(now.values()) > sum(peak.values()):
-            # PSS only at a new RSS peak: smaps_rollup walks each process's page tables under its memory
-            # lock, and read every 0.2 s it slowed the measured run by 6 % (2,000 articles) to 20 % (10,000)
             peak = now
-            peak_pss = max(peak_pss, sum(pss_mb(int(k.split()[0])) for k in now))
+            if pss:
+                peak_pss = max(peak_pss, sum(pss_mb(int(k.split()[0])) for k in now))
         time.sleep(0.2)
     reader.join()
     wall = time.perf_counter() - start
@@ -242,6 +251,8 @@ def main() -> None:
                         help="raw spaCy on the first K bodies only (its rate is flat in N); default: all")  # fmt: skip
     parser.add_argument("--fresh-prefect", action="store_true",
                         help="time a data dir's very first run: Prefect's database is created inside the timed run")  # fmt: skip
+    parser.add_argument("--pss", action="store_true",
+                        help="also read PSS at each new RSS peak (smaps_rollup: it slows the measured run)")  # fmt: skip
     parser.add_argument("--prefix", default=f"nwspeed-e2e-{uuid.uuid4().hex[:6]}")
     args = parser.parse_args()
     cores = os.cpu_count() or 1
@@ -264,7 +275,7 @@ def main() -> None:
         print(f"{feeds} feeds, {len(stories) + n_copies} items ({n_copies} syndicated copies); prefix {args.prefix}")
         try:
             prefect_s = 0.0 if args.fresh_prefect else create_prefect_database(env, root)
-            wall, peak, peak_pss, output = run_once(feeds_file, env, root)
+            wall, peak, peak_pss, output = run_once(feeds_file, env, root, args.pss)
             baseline = bodies[: args.baseline_articles] if args.baseline_articles else bodies
             spacy_s, entities = raw_spacy(baseline, settings, cores)
             again_wall, _, _, again_output = run_once(feeds_file, env, root)
@@ -284,7 +295,8 @@ def main() -> None:
         print(f"Prefect's database created before the runs (a data dir's first run only): {prefect_s:.1f} s, not in the figures")
     print(f"newswatch run --once (poll .. delivery, with start-up): {wall:7.1f} s  {ours:6.1f} articles/s")
     print(f"peak RSS of its process tree: {sum(peak.values()):,.0f} MB (" + ", ".join(f"{k} {v:,.0f}" for k, v in peak.items()) + ")")
-    print(f"peak PSS of its process tree (shared library pages counted once; read at each new RSS peak): {peak_pss:,.0f} MB")
+    if args.pss:
+        print(f"peak PSS of its process tree (shared library pages counted once; read at each new RSS peak): {peak_pss:,.0f} MB")
     sample = f"on the first {len(baseline):,} bodies, " if len(baseline) < len(bodies) else ""
     print(f"raw spaCy nlp.pipe (NER only, n_process={cores}, {sample}{entities} entities): {spacy_s:7.1f} s  {raw:6.1f} articles/s")
     print(f"newswatch per article: {wall / len(stories) * 1000:.1f} ms")
