@@ -7,6 +7,7 @@ import os
 import re
 import sys
 from collections.abc import Callable
+from contextlib import suppress
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated
@@ -188,20 +189,19 @@ def prepare_while_prefect_starts(settings: Settings) -> None:
     """Work the run does first anyway, done while Prefect's temporary server starts on another core (~1 s
     that the command would otherwise spend waiting): the index templates and indices (idempotent) and the
     public gazetteers behind the actor rules (built once per process). Whatever fails here is left to the
-    run, which reports it in its own words."""
+    run, which reports it in its own words (a store that does not answer costs at most 5 s more here)."""
     from elastic_transport import TransportError
     from elasticsearch import ApiError
 
     from newswatch.pipelines.enrich import Knowledge
     from newswatch.store import ensure_indices
 
-    try:
-        es = connect(settings)
+    with suppress(StoreUnavailable, TransportError, ApiError, ValueError):
+        es = connect(settings).options(request_timeout=min(5.0, settings.es_timeout_s))
         check_available(es, settings)
         ensure_indices(es, settings)
+    with suppress(ValueError, OSError):
         Knowledge.load(settings)
-    except (StoreUnavailable, TransportError, ApiError, ValueError, OSError):
-        pass
 
 
 def wait_for(api_ready: Callable[[], None]) -> None:
