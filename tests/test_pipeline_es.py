@@ -42,6 +42,17 @@ def test_the_seed_article_is_found_with_its_actors(indexed):
     assert "\x02Lukashenko\x03" in hit["snippet"]
 
 
+def test_a_snippet_that_starts_with_the_match_still_marks_it(indexed):
+    """Elasticsearch trims each fragment like Java's String.trim(), taking a marker at its start or end with it."""
+    es, settings, _ = indexed
+    (hit,) = search(es, settings, SearchRequest("Putin"))["hits"]
+    fragments = hit["snippet"].split(" … ")
+    assert any(f.startswith("\x02Putin\x03 ") for f in fragments), fragments
+    for fragment in fragments:
+        marks = [c for c in fragment if c in "\x02\x03"]
+        assert marks == ["\x02", "\x03"] * (len(marks) // 2), fragment
+
+
 def test_the_syndicated_copy_joined_the_seed_story(indexed):
     es, settings, _ = indexed
     (hit,) = search(es, settings, SearchRequest("Lukashenko"))["hits"]

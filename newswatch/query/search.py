@@ -171,6 +171,23 @@ def build_query(req: SearchRequest) -> dict[str, Any]:
     return {"bool": {"must": must, "filter": filters}}
 
 
+def balanced(fragment: str) -> str:
+    """A highlighted fragment with its markers paired again.
+
+    Elasticsearch trims each fragment as Java's ``String.trim()`` does, which removes every character up to
+    U+0020, the control-character markers included: a fragment that starts with a match loses its opening
+    marker, one that ends with a match its closing one. Feed text never holds these characters (cleaning
+    drops control characters), so an unpaired marker can only be one of those.
+    """
+    pre, post = HIGHLIGHT
+    first_post, first_pre = fragment.find(post), fragment.find(pre)
+    if first_post != -1 and (first_pre == -1 or first_post < first_pre):
+        fragment = pre + fragment
+    if fragment.rfind(pre) > fragment.rfind(post):
+        fragment += post
+    return fragment
+
+
 def search(es: Elasticsearch, settings: Settings, req: SearchRequest) -> dict[str, Any]:
     check_search(req, settings)
     sort = (
@@ -201,10 +218,9 @@ def search(es: Elasticsearch, settings: Settings, req: SearchRequest) -> dict[st
     for h in resp["hits"]["hits"]:
         doc = h["_source"]
         hl = h.get("highlight", {})
-        snippet = " … ".join(hl.get("text", [])) or (doc.get("summary") or "")[:200]
-        hits.append(
-            {**doc, "score": h.get("_score"), "title_highlight": (hl.get("title") or [doc.get("title", "")])[0], "snippet": snippet}
-        )
+        snippet = " … ".join(map(balanced, hl.get("text", []))) or (doc.get("summary") or "")[:200]
+        title = balanced(hl["title"][0]) if hl.get("title") else doc.get("title", "")
+        hits.append({**doc, "score": h.get("_score"), "title_highlight": title, "snippet": snippet})
     result = {"total": resp["hits"]["total"]["value"], "page": req.page, "size": req.size, "hits": hits}
     if (run_as := simple_query(req.query)) != req.query:
         result["query_as_run"] = run_as
