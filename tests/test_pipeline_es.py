@@ -3,7 +3,7 @@
 import pytest
 
 from newswatch.pipelines.pipeline import run
-from newswatch.query.search import QueryError, SearchRequest, list_alerts, search, stats
+from newswatch.query.search import HIGHLIGHT, QueryError, SearchRequest, list_alerts, search, stats
 from tests.conftest import demo_batch
 
 pytestmark = pytest.mark.integration
@@ -39,18 +39,18 @@ def test_the_seed_article_is_found_with_its_actors(indexed):
     assert hit["source"] == "The Moscow Times"
     names = {a["name"] for a in hit["actors"]}
     assert {"Vladimir Putin", "Alexander Lukashenko"} <= names
-    assert "\x02Lukashenko\x03" in hit["snippet"]
+    assert "{}Lukashenko{}".format(*HIGHLIGHT) in hit["snippet"]
 
 
 def test_a_snippet_that_starts_with_the_match_still_marks_it(indexed):
-    """Elasticsearch trims each fragment like Java's String.trim(), taking a marker at its start or end with it."""
+    """Elasticsearch trims each fragment like Java's String.trim(): a marker at its start or end must survive that."""
     es, settings, _ = indexed
     (hit,) = search(es, settings, SearchRequest("Putin"))["hits"]
     fragments = hit["snippet"].split(" … ")
-    assert any(f.startswith("\x02Putin\x03 ") for f in fragments), fragments
+    assert any(f.startswith("{}Putin{} ".format(*HIGHLIGHT)) for f in fragments), fragments
     for fragment in fragments:
-        marks = [c for c in fragment if c in "\x02\x03"]
-        assert marks == ["\x02", "\x03"] * (len(marks) // 2), fragment
+        marks = [c for c in fragment if c in HIGHLIGHT]
+        assert marks == list(HIGHLIGHT) * (len(marks) // 2), fragment
 
 
 def test_the_syndicated_copy_joined_the_seed_story(indexed):

@@ -15,6 +15,7 @@ from pydantic import SecretStr
 from newswatch.interfaces.web.app import create_app
 from newswatch.interfaces.web.security import WebConfigError, hash_password
 from newswatch.interfaces.web.server import build
+from newswatch.query.search import HIGHLIGHT
 from tests.test_e2e import NEWSWATCH, error_lines, newswatch
 from tests.web_support import HOSTILE_SOURCE, drop_indices, free_port, index_demo
 
@@ -40,7 +41,7 @@ def test_search_finds_the_seed_article_with_marked_snippets(client):
     assert body["total"] == 1
     hit = body["hits"][0]
     assert hit["id"] == STORY and hit["cluster"]["sources"] == ["Demo Wire", "The Moscow Times"]
-    assert "<mark>Lukashenko</mark>" in hit["snippet_html"] and "\x02" not in hit["snippet"]
+    assert "<mark>Lukashenko</mark>" in hit["snippet_html"] and HIGHLIGHT[0] not in hit["snippet"]
 
 
 def test_search_filters_narrow_and_bad_filters_are_400(client):

@@ -11,7 +11,11 @@ from elasticsearch import BadRequestError, Elasticsearch, NotFoundError
 
 from newswatch.settings import Settings
 
-HIGHLIGHT = ("\x02", "\x03")  # markers the terminal view turns into bold
+# Markers the terminal view turns into bold and the web view into <mark>. C1 control characters: cleaning
+# removes them from feed text, so only Elasticsearch puts them there; and they lie above U+0020, so they
+# survive Elasticsearch trimming each fragment's ends as Java's String.trim() does (everything up to
+# U+0020): C0 markers such as \x02 were lost where a fragment starts or ends with the match.
+HIGHLIGHT = ("\x80", "\x81")
 _RELATIVE = re.compile(r"^(\d+)([mhdwMy])$")
 
 
@@ -171,23 +175,6 @@ def build_query(req: SearchRequest) -> dict[str, Any]:
     return {"bool": {"must": must, "filter": filters}}
 
 
-def balanced(fragment: str) -> str:
-    """A highlighted fragment with its markers paired again.
-
-    Elasticsearch trims each fragment as Java's ``String.trim()`` does, which removes every character up to
-    U+0020, the control-character markers included: a fragment that starts with a match loses its opening
-    marker, one that ends with a match its closing one. Feed text never holds these characters (cleaning
-    drops control characters), so an unpaired marker can only be one of those.
-    """
-    pre, post = HIGHLIGHT
-    first_post, first_pre = fragment.find(post), fragment.find(pre)
-    if first_post != -1 and (first_pre == -1 or first_post < first_pre):
-        fragment = pre + fragment
-    if fragment.rfind(pre) > fragment.rfind(post):
-        fragment += post
-    return fragment
-
-
 def search(es: Elasticsearch, settings: Settings, req: SearchRequest) -> dict[str, Any]:
     check_search(req, settings)
     sort = (
@@ -218,8 +205,8 @@ def search(es: Elasticsearch, settings: Settings, req: SearchRequest) -> dict[st
     for h in resp["hits"]["hits"]:
         doc = h["_source"]
         hl = h.get("highlight", {})
-        snippet = " … ".join(map(balanced, hl.get("text", []))) or (doc.get("summary") or "")[:200]
-        title = balanced(hl["title"][0]) if hl.get("title") else doc.get("title", "")
+        snippet = " … ".join(hl.get("text", [])) or (doc.get("summary") or "")[:200]
+        title = (hl.get("title") or [doc.get("title", "")])[0]
         hits.append({**doc, "score": h.get("_score"), "title_highlight": title, "snippet": snippet})
     result = {"total": resp["hits"]["total"]["value"], "page": req.page, "size": req.size, "hits": hits}
     if (run_as := simple_query(req.query)) != req.query:
