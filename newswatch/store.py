@@ -76,6 +76,23 @@ def ensure_indices(es: Elasticsearch, settings: Settings) -> None:
     for index in (layout["copies"], settings.alerts_index, settings.feeds_index, settings.deadletter_index):
         _create(es, index)
     _follow_replicas(es, settings, [settings.articles_alias, *list(layout.values())[1:]])
+    _add_missing_subfields(es, [settings.articles_alias, settings.copies_index])
+
+
+def _add_missing_subfields(es: Elasticsearch, indices: list[str]) -> None:
+    """An articles index an earlier version made gains the subfields its template has added since (such as
+    ``text.words``), so the articles indexed from now on are searched as new ones are; older ones keep the
+    analysis they were indexed with until they are re-indexed."""
+    wanted = _template("articles")["template"]["mappings"]["properties"]
+    for index, body in es.indices.get_mapping(index=",".join(indices)).items():
+        have = body["mappings"].get("properties", {})
+        grown = {
+            name: {**have[name], "fields": {**spec["fields"], **have[name].get("fields", {})}}
+            for name, spec in wanted.items()
+            if name in have and not spec.get("fields", {}).keys() <= have[name].get("fields", {}).keys()
+        }
+        if grown:
+            es.indices.put_mapping(index=index, properties=grown)
 
 
 def _follow_replicas(es: Elasticsearch, settings: Settings, indices: list[str]) -> None:

@@ -25,3 +25,18 @@ def test_an_index_made_before_its_template_takes_the_replicas_setting(es_setting
     ensure_indices(es, es_settings)
     body = es.indices.get_settings(index=es_settings.deadletter_index)[es_settings.deadletter_index]
     assert body["settings"]["index"]["number_of_replicas"] == "0"
+
+
+def test_an_articles_index_an_earlier_version_made_gains_the_possessive_free_subfields(es_settings):
+    """Without them, articles indexed after an upgrade would still miss "Lukashenko's" in a search for Lukashenko."""
+    es = connect(es_settings)
+    earlier = {"title": {"type": "text", "fields": {"raw": {"type": "keyword", "ignore_above": 512}}},
+               "text": {"type": "text", "term_vector": "with_positions_offsets"}}  # fmt: skip
+    es.indices.create(index=f"{es_settings.articles_alias}-000001", mappings={"dynamic": "false", "properties": earlier},
+                      aliases={es_settings.articles_alias: {"is_write_index": True}})  # fmt: skip
+    ensure_indices(es, es_settings)
+    (mapping,) = es.indices.get_mapping(index=es_settings.articles_alias).values()
+    props = mapping["mappings"]["properties"]
+    assert props["title"]["fields"]["words"]["analyzer"] == props["text"]["fields"]["words"]["analyzer"] == "classic"
+    assert props["text"]["term_vector"] == "with_positions_offsets"  # what it had stays
+    ensure_indices(es, es_settings)  # and again: nothing left to add

@@ -53,6 +53,17 @@ def test_a_snippet_that_starts_with_the_match_still_marks_it(indexed):
         assert marks == list(HIGHLIGHT) * (len(marks) // 2), fragment
 
 
+def test_a_name_only_in_the_possessive_is_found_by_the_name(indexed):
+    """The standard analyzer keeps "Kolesnikova's" as one token; search also reads the classic analysis of each field."""
+    es, settings, _ = indexed
+    article = {"title": "Kolesnikova’s trial opens in Minsk", "text": "Maria Kolesnikova's lawyers asked for an open court."}
+    es.index(index=settings.articles_alias, id="possessive", document=article, refresh=True)
+    (hit,) = search(es, settings, SearchRequest("Kolesnikova"))["hits"]
+    assert hit["title_highlight"] == "{}Kolesnikova{}’s trial opens in Minsk".format(*HIGHLIGHT)
+    assert "{}Kolesnikova's{}".format(*HIGHLIGHT) in hit["snippet"]
+    assert search(es, settings, SearchRequest('"Kolesnikova lawyers"'))["total"] == 1
+
+
 def test_the_syndicated_copy_joined_the_seed_story(indexed):
     es, settings, _ = indexed
     (hit,) = search(es, settings, SearchRequest("Lukashenko"))["hits"]

@@ -53,6 +53,17 @@ def test_a_rule_is_tested_against_indexed_articles(indexed, rules_file: Path):
     assert [terms for _, terms in rule_would_match(es, settings, "belarus-leadership")] == [["Alexander Lukashenko"]]
 
 
+def test_watch_test_finds_what_a_run_would_alert_on_in_the_possessive(indexed, rules_file: Path):
+    """A run alerts on "Harbour Bank's" for the keyword Harbour Bank; testing the rule on the index finds it too."""
+    es, settings, _ = indexed
+    article = {"title": "Savers queue outside Harbour Bank's branches", "text": "Harbour Bank's customers waited for hours."}
+    es.index(index=settings.articles_alias, id="possessive", document=article, refresh=True)
+    add_rule(rules_file, {"id": "harbour", "keywords": ["Harbour Bank"]})
+    settings = settings.model_copy(update={"watchlist_file": rules_file})
+    titles = [a["title"] for a, _ in rule_would_match(es, settings, "harbour")]
+    assert sorted(titles) == ["Harbour Bank reports higher quarterly profit as lending grows", article["title"]]
+
+
 def test_watch_test_knows_an_entity_by_the_canonical_name_tagging_gives_it(indexed, rules_file: Path):
     """A rule written with another spelling of a known actor finds the articles a run would alert on."""
     es, settings, _ = indexed

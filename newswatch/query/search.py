@@ -16,6 +16,9 @@ from newswatch.settings import Settings
 # survive Elasticsearch trimming each fragment's ends as Java's String.trim() does (everything up to
 # U+0020): C0 markers such as \x02 were lost where a fragment starts or ends with the match.
 HIGHLIGHT = ("\x80", "\x81")
+# Each text field twice: as the standard analyzer indexes it, and as ``.words`` (the classic analyzer,
+# which drops English possessives): "Lukashenko" then finds "Lukashenko's", one token to the standard one.
+SEARCHED_FIELDS = ["title^3", "title.words^3", "text", "text.words", "actors.name.text^2"]
 _RELATIVE = re.compile(r"^(\d+)([mhdwMy])$")
 
 
@@ -168,7 +171,7 @@ def build_query(req: SearchRequest) -> dict[str, Any]:
         filters.append({"range": {"published_at": rng}})
     text = simple_query(req.query)
     must = (
-        [{"simple_query_string": {"query": text, "fields": ["title^3", "text", "actors.name.text^2"], "default_operator": "and"}}]
+        [{"simple_query_string": {"query": text, "fields": SEARCHED_FIELDS, "default_operator": "and"}}]
         if text.strip()
         else [{"match_all": {}}]
     )
@@ -194,7 +197,10 @@ def search(es: Elasticsearch, settings: Settings, req: SearchRequest) -> dict[st
             highlight={
                 "pre_tags": [HIGHLIGHT[0]],
                 "post_tags": [HIGHLIGHT[1]],
-                "fields": {"title": {"number_of_fragments": 0}, "text": {"fragment_size": 160, "number_of_fragments": 2}},
+                "fields": {
+                    "title": {"number_of_fragments": 0, "matched_fields": ["title", "title.words"]},
+                    "text": {"fragment_size": 160, "number_of_fragments": 2, "matched_fields": ["text", "text.words"]},
+                },
             },
         )
     except BadRequestError as exc:

@@ -30,6 +30,9 @@ from newswatch.pipelines.watchlist import (
 from newswatch.query.search import nothing_indexed
 from newswatch.settings import Settings
 
+# Candidates for a rule are looked up in both analyses of each field (see search.SEARCHED_FIELDS): the
+# matcher accepts "Lukashenko's" for Lukashenko, so the lookup must find it too.
+PHRASE_FIELDS = ("text", "text.words", "title", "title.words")
 NEW_FILE_HEADER = "# Your watchlist rules (newswatch watch add/remove edit this file). Schema: watchlist.schema.json.\n"
 
 
@@ -131,10 +134,9 @@ def candidates_query(rule: Rule) -> dict:
     should: list[dict] = []
     for e in rule.entities:
         should.append({"terms": {"actors.name": list(e.actor_names)}})
-        should += [{"match_phrase": {"text": form}} for form in e.surface_forms]
-        should += [{"match_phrase": {"title": form}} for form in e.surface_forms]
+        should += [{"match_phrase": {field: form}} for form in e.surface_forms for field in PHRASE_FIELDS]
     for term in (*rule.keywords, *rule.phrases):
-        should += [{"match_phrase": {"text": term}}, {"match_phrase": {"title": term}}]
+        should += [{"match_phrase": {field: term}} for field in PHRASE_FIELDS]
     return {"bool": {"should": should, "minimum_should_match": 1}}
 
 
