@@ -234,6 +234,14 @@ def raw_spacy(bodies: list[str], settings: Settings, cores: int) -> tuple[float,
     return time.perf_counter() - start, entities
 
 
+def index_mb(settings: Settings) -> float:
+    """The articles' primary store size after a flush, so every segment counts."""
+    es = connect(settings)
+    es.indices.flush(index=settings.articles_alias)
+    stats = es.indices.stats(index=settings.articles_alias, metric="store")
+    return stats["_all"]["primaries"]["store"]["size_in_bytes"] / 2**20
+
+
 def cleanup(settings: Settings) -> None:
     es = connect(settings)
     es.options(ignore_status=404).indices.delete(index=f"{settings.index_prefix}-*", expand_wildcards="all")
@@ -279,6 +287,7 @@ def main() -> None:
             baseline = bodies[: args.baseline_articles] if args.baseline_articles else bodies
             spacy_s, entities = raw_spacy(baseline, settings, cores)
             again_wall, _, _, again_output = run_once(feeds_file, env, root)
+            articles_mb = index_mb(settings)
         finally:
             server.shutdown()
             cleanup(settings)
@@ -299,6 +308,7 @@ def main() -> None:
         print(f"peak PSS of its process tree (shared library pages counted once; read at each new RSS peak): {peak_pss:,.0f} MB")
     sample = f"on the first {len(baseline):,} bodies, " if len(baseline) < len(bodies) else ""
     print(f"raw spaCy nlp.pipe (NER only, n_process={cores}, {sample}{entities} entities): {spacy_s:7.1f} s  {raw:6.1f} articles/s")
+    print(f"articles index on disk: {articles_mb:,.1f} MB ({articles_mb * 1024 / len(stories):.1f} KB per article)")
     print(f"newswatch per article: {wall / len(stories) * 1000:.1f} ms")
     print(f"end to end / raw spaCy: {ours / raw:.2f}")
     print(f"second run over unchanged feeds: {again_wall:.1f} s ({again_wall / wall:.1%} of the first)")
