@@ -235,9 +235,9 @@ def raw_spacy(bodies: list[str], settings: Settings, cores: int) -> tuple[float,
 
 
 def index_mb(settings: Settings) -> float:
-    """The articles' primary store size after a flush, so every segment counts."""
+    """The articles' primary store size, merged to one segment: comparable between runs (after the timed runs)."""
     es = connect(settings)
-    es.indices.flush(index=settings.articles_alias)
+    es.indices.forcemerge(index=settings.articles_alias, max_num_segments=1)
     stats = es.indices.stats(index=settings.articles_alias, metric="store")
     return stats["_all"]["primaries"]["store"]["size_in_bytes"] / 2**20
 
