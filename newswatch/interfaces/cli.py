@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from newswatch.interfaces.ephemeral import without_heartbeats
 from newswatch.interfaces.formatting import duration as _duration
 from newswatch.query.search import (
     ALERT_STATES,
@@ -145,7 +146,8 @@ def run(
     prepare_while_prefect_starts(settings)
     wait_for(api_ready)
     try:
-        report = monitor(feeds_file=str(feeds) if feeds else None, watchlist_file=str(watchlist) if watchlist else None, force=True)
+        with without_heartbeats():
+            report = monitor(feeds_file=str(feeds) if feeds else None, watchlist_file=str(watchlist) if watchlist else None, force=True)
     except (FeedListError, WatchlistError, ValueError) as exc:
         fail(str(exc))
     exit_if_locked(report)
@@ -506,7 +508,8 @@ def replay(
         store.requeue(store.done())
     if quarantined:
         store.release(store.quarantined(), attempts=settings.batch_max_attempts - 1)  # one more try each
-    report = replay_flow()
+    with without_heartbeats():
+        report = replay_flow()
     exit_if_locked(report)
     print_report(report)
     if report["errors"]:

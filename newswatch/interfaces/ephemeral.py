@@ -14,6 +14,7 @@ then. Elsewhere Prefect starts and stops its server as usual (see the README).
 from __future__ import annotations
 
 import atexit
+import contextlib
 import ctypes
 import importlib.util
 import os
@@ -49,8 +50,10 @@ def start_temporary_api() -> Callable[[], None]:
     Call it before Prefect is imported (it reads ``PREFECT_API_URL`` then). The server stops when the
     command exits, or is killed.
     """
+    global _temporary
     if os.environ.get("PREFECT_API_URL") or not sys.platform.startswith("linux"):
         return lambda: None
+    _temporary = True
     port = _free_port()
     server = subprocess.Popen(_server_command(port), env={**os.environ, **EPHEMERAL_ENV}, stdin=subprocess.DEVNULL)
     atexit.register(_stop, server)
@@ -59,6 +62,23 @@ def start_temporary_api() -> Callable[[], None]:
     os.environ["PREFECT_API_URL"] = url
     timeout = float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180"))
     return lambda: _wait_until_healthy(server, url, timeout)
+
+
+_temporary = False  # whether this command started a temporary server
+
+
+def without_heartbeats() -> contextlib.AbstractContextManager:
+    """Flow runs send no heartbeats to a temporary server.
+
+    Heartbeats let a lasting server notice a run that crashed; a temporary one dies with the run, so none
+    would ever be read, and stopping their thread, which sleeps in 1 s steps, held the end of each run up
+    to a second. A configured server keeps them (Prefect's setting ``PREFECT_FLOWS_HEARTBEAT_FREQUENCY``).
+    """
+    if not _temporary:
+        return contextlib.nullcontext()
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    return temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
 
 
 # What Prefect sets for its own temporary server: no UI, no background services (scheduler and the like).
