@@ -10,10 +10,13 @@ Prism stays available by name (``runner: PrismRunner``).
 from __future__ import annotations
 
 from apache_beam.options.pipeline_options import PipelineOptions
-from apache_beam.portability.api import beam_provision_api_pb2
+from apache_beam.portability import python_urns
+from apache_beam.portability.api import beam_provision_api_pb2, beam_runner_api_pb2
 from apache_beam.runners.portability.fn_api_runner import fn_runner
 from apache_beam.runners.portability.portable_runner import JobServiceHandle
 from apache_beam.runners.runner import PipelineResult, PipelineRunner
+
+from newswatch.pipelines import sdk_worker
 
 
 class LocalRunner(PipelineRunner):
@@ -22,4 +25,15 @@ class LocalRunner(PipelineRunner):
     def run_pipeline(self, pipeline, options: PipelineOptions) -> PipelineResult:
         encoded = JobServiceHandle.encode_pipeline_options(options.get_all_options())
         info = fn_runner.ExtendedProvisionInfo(beam_provision_api_pb2.ProvisionInfo(pipeline_options=encoded))
-        return fn_runner.FnApiRunner(provision_info=info).run_pipeline(pipeline, options)
+        return _FnApiRunner(provision_info=info).run_pipeline(pipeline, options)
+
+
+class _FnApiRunner(fn_runner.FnApiRunner):
+    """The FnApiRunner, with worker processes (``direct_running_mode=multi_processing``) that exit as soon as
+    their harness is done (``sdk_worker``) instead of Beam's, which the runner joined through their teardown."""
+
+    def run_via_runner_api(self, pipeline_proto: beam_runner_api_pb2.Pipeline, options: PipelineOptions) -> PipelineResult:
+        for env in pipeline_proto.components.environments.values():
+            if env.urn == python_urns.SUBPROCESS_SDK and env.payload == sdk_worker.BEAM_COMMAND.encode():
+                env.payload = sdk_worker.COMMAND.encode()
+        return super().run_via_runner_api(pipeline_proto, options)

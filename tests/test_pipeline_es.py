@@ -4,6 +4,7 @@ import pytest
 
 from newswatch.pipelines.pipeline import run
 from newswatch.query.search import HIGHLIGHT, QueryError, SearchRequest, list_alerts, search, stats
+from newswatch.store import connect, ensure_indices
 from tests.conftest import demo_batch
 
 pytestmark = pytest.mark.integration
@@ -21,6 +22,14 @@ def test_demo_feeds_become_three_stories_one_copy_and_three_alerts(indexed):
     assert report.get("copies_created") == 1
     assert report.get("alerts_created") == 3
     assert count(es, settings.articles_alias) == 3 and count(es, settings.alerts_index) == 3
+
+
+def test_worker_processes_give_what_one_in_process_worker_gives(es_settings):
+    """Runs of 200 items or more tag in one worker process per core (newswatch.pipelines.sdk_worker)."""
+    settings = es_settings.model_copy(update={"direct_num_workers": 2})
+    ensure_indices(connect(settings), settings)
+    report = run([demo_batch(settings)], settings)
+    assert [report.get(k) for k in ("articles_created", "copies_created", "alerts_created", "items_rejected")] == [3, 1, 3, 0]
 
 
 def test_a_rerun_adds_nothing(indexed):
