@@ -31,6 +31,7 @@ import math
 import os
 import random
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -208,6 +209,25 @@ def run_once(feeds_file: Path, env: dict[str, str], cwd: Path, pss: bool = False
     return wall, peak, peak_pss, "".join(out)
 
 
+def cpu_s(who: int = resource.RUSAGE_CHILDREN) -> float:
+    """CPU seconds (user + system) of this process, or of its finished children and theirs."""
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+def elasticsearch_cpu_s() -> float:
+    """CPU seconds Elasticsearch has used so far, when it runs on this machine (0 otherwise)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if b"org.elasticsearch" in (stat.parent / "cmdline").read_bytes():
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except OSError:
+            continue
+    return total
+
+
 def create_prefect_database(env: dict[str, str], cwd: Path) -> float:
     """Seconds to start Prefect's temporary server once on an empty PREFECT_HOME (it creates its SQLite
     database, runs the migrations and registers its block types there), as a data dir's very first run does.
@@ -283,9 +303,13 @@ def main() -> None:
         print(f"{feeds} feeds, {len(stories) + n_copies} items ({n_copies} syndicated copies); prefix {args.prefix}")
         try:
             prefect_s = 0.0 if args.fresh_prefect else create_prefect_database(env, root)
+            before = cpu_s(), elasticsearch_cpu_s()
             wall, peak, peak_pss, output = run_once(feeds_file, env, root, args.pss)
+            run_cpu, es_cpu = cpu_s() - before[0], elasticsearch_cpu_s() - before[1]
             baseline = bodies[: args.baseline_articles] if args.baseline_articles else bodies
+            before = cpu_s() + cpu_s(resource.RUSAGE_SELF)
             spacy_s, entities = raw_spacy(baseline, settings, cores)
+            spacy_cpu = cpu_s() + cpu_s(resource.RUSAGE_SELF) - before
             again_wall, _, _, again_output = run_once(feeds_file, env, root)
             articles_mb = index_mb(settings)
         finally:
@@ -309,6 +333,9 @@ def main() -> None:
     sample = f"on the first {len(baseline):,} bodies, " if len(baseline) < len(bodies) else ""
     print(f"raw spaCy nlp.pipe (NER only, n_process={cores}, {sample}{entities} entities): {spacy_s:7.1f} s  {raw:6.1f} articles/s")
     print(f"articles index on disk: {articles_mb:,.1f} MB ({articles_mb * 1024 / len(stories):.1f} KB per article)")
+    print(f"CPU of the first run: newswatch's processes {run_cpu:.1f} s + Elasticsearch {es_cpu:.1f} s"
+          f" = {run_cpu + es_cpu:.1f} of {cores} x {wall:.1f} = {cores * wall:.1f} core-seconds;"
+          f" raw spaCy {spacy_cpu:.1f} of {cores * spacy_s:.1f}")  # fmt: skip
     print(f"newswatch per article: {wall / len(stories) * 1000:.1f} ms")
     print(f"end to end / raw spaCy: {ours / raw:.2f}")
     print(f"second run over unchanged feeds: {again_wall:.1f} s ({again_wall / wall:.1%} of the first)")
