@@ -87,12 +87,19 @@ def _add_missing_subfields(es: Elasticsearch, indices: list[str]) -> None:
     for index, body in es.indices.get_mapping(index=",".join(indices)).items():
         have = body["mappings"].get("properties", {})
         grown = {
-            name: {**have[name], "fields": {**spec["fields"], **have[name].get("fields", {})}}
+            name: {**have[name], "fields": {**_same_offsets(spec["fields"], have[name]), **have[name].get("fields", {})}}
             for name, spec in wanted.items()
             if name in have and not spec.get("fields", {}).keys() <= have[name].get("fields", {}).keys()
         }
         if grown:
             es.indices.put_mapping(index=index, properties=grown)
+
+
+def _same_offsets(subfields: dict[str, dict], parent: dict) -> dict[str, dict]:
+    """Text subfields that keep their field's offsets (postings offsets or term vectors, as older versions
+    indexed them): highlighting through ``matched_fields`` needs one offset source, else it fails or is empty."""
+    kept = {k: parent[k] for k in ("index_options", "term_vector") if k in parent}
+    return {name: {**spec, **kept} if spec.get("type") == "text" else spec for name, spec in subfields.items()}
 
 
 def _follow_replicas(es: Elasticsearch, settings: Settings, indices: list[str]) -> None:

@@ -18,6 +18,7 @@ from newswatch.settings import Settings
 HIGHLIGHT = ("\x80", "\x81")
 # Each text field twice: as the standard analyzer indexes it, and as ``.words`` (the classic analyzer,
 # which drops English possessives): "Lukashenko" then finds "Lukashenko's", one token to the standard one.
+MAX_ANALYZED_OFFSET = 1_000_000  # Elasticsearch's default index.highlight.max_analyzed_offset
 SEARCHED_FIELDS = ["title^3", "title.words^3", "text", "text.words", "actors.name.text^2"]
 _RELATIVE = re.compile(r"^(\d+)([mhdwMy])$")
 
@@ -201,6 +202,9 @@ def search(es: Elasticsearch, settings: Settings, req: SearchRequest) -> dict[st
                     "title": {"number_of_fragments": 0, "matched_fields": ["title", "title.words"]},
                     "text": {"fragment_size": 160, "number_of_fragments": 2, "matched_fields": ["text", "text.words"]},
                 },
+                # the highlighter re-analyzes the text; past the index's limit (max_text_chars may exceed it)
+                # it marks what lies within instead of failing the search
+                "max_analyzed_offset": MAX_ANALYZED_OFFSET,
             },
         )
     except BadRequestError as exc:
