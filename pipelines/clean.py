@@ -61,6 +61,10 @@ _TRAILING_CREDIT = re.compile(
 )
 # Control and invisible format characters (zero-width spaces, bidi marks, BOM, soft hyphen); tabs and newlines stay.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\ufeff]")
+# A right single quotation mark between two letters is an apostrophe ("Putin’s", "O’Reilly"), and is written
+# as one. Elasticsearch's core analyzers cannot map characters: the standard one keeps "putin’s" apart from
+# "putin's" and the classic one splits it into "putin" and a lone "s". A closing quote (‘Succession’) stays.
+_CURLY_APOSTROPHE = re.compile(r"(?<=\w)\u2019(?=\w)")
 _COPYRIGHT = re.compile(r"\s*(?:\(|\[)?(?:©|\(c\))\s*[^.]{0,80}$", re.I)
 
 
@@ -99,10 +103,16 @@ def _remove_keep_tail(el: etree._Element) -> None:
     parent.remove(el)
 
 
+def straight_apostrophes(text: str) -> str:
+    """The text with its typographic apostrophes as ASCII ones: feed text, queries and rule terms alike, so
+    "Lukashenko’s" and "Lukashenko's" are one word to search, watch rules and alerts. Length is kept."""
+    return _CURLY_APOSTROPHE.sub("'", text)
+
+
 def normalise(text: str) -> str:
-    """NFC, no control characters, whitespace collapsed inside paragraphs, paragraphs kept apart."""
+    """NFC, no control characters, ASCII apostrophes, whitespace collapsed inside paragraphs, paragraphs kept apart."""
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
-    text = _CONTROL.sub("", text)
+    text = straight_apostrophes(_CONTROL.sub("", text))
     paragraphs = (" ".join(p.split()) for p in re.split(r"\n\s*\n", text))
     return "\n\n".join(p for p in paragraphs if p)
 

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 import ahocorasick
 
+from newswatch.pipelines.clean import straight_apostrophes
 from newswatch.pipelines.urls import stable_id
 from newswatch.pipelines.watchlist import Rule
 
@@ -37,13 +38,13 @@ class WatchlistMatcher:
         for rule in rules:
             for e in rule.entities:
                 for form in e.surface_forms:
-                    index[form.lower()].append((rule.id, "entity", e.name))
+                    index[_folded(form)].append((rule.id, "entity", e.name))
             for kw in rule.keywords:
-                index[kw.lower()].append((rule.id, "keyword", kw))
+                index[_folded(kw)].append((rule.id, "keyword", kw))
             for ph in rule.phrases:
-                index[ph.lower()].append((rule.id, "phrase", ph))
+                index[_folded(ph)].append((rule.id, "phrase", ph))
             for no in rule.none_of:
-                index[no.lower()].append((rule.id, "none_of", no))
+                index[_folded(no)].append((rule.id, "none_of", no))
         for form, targets in index.items():
             self._automaton.add_word(form, (form, targets))
         if index:
@@ -55,7 +56,7 @@ class WatchlistMatcher:
         found: dict[str, list[Hit]] = defaultdict(list)
         if self._empty or not text:
             return found
-        lowered = text.lower()
+        lowered = _folded(text)
         for end, (form, targets) in self._automaton.iter(lowered):
             start = end - len(form) + 1
             if not _on_boundaries(lowered, start, end + 1):
@@ -70,6 +71,11 @@ class WatchlistMatcher:
         text_hits = self.hits(text)
         actors = {a["name"]: a for a in article.get("actors", [])}
         return [(rule, hits) for rule in self.rules if (hits := _satisfied(rule, article, text_hits.get(rule.id, []), actors))]
+
+
+def _folded(text: str) -> str:
+    """What rule terms and article text are compared as: lower case, ASCII apostrophes (as cleaning writes them)."""
+    return straight_apostrophes(text).lower()
 
 
 def _on_boundaries(text: str, start: int, end: int) -> bool:

@@ -82,3 +82,9 @@ def test_cleaning_never_fails_and_is_idempotent(s):
 def test_cleaning_html_soup_is_idempotent(s):
     once, _ = clean_text(s)
     assert clean_text(once)[0] == once
+
+
+def test_typographic_apostrophes_become_ascii_ones_and_closing_quotes_stay():
+    """Search, rules and alerts then see one word in "Putin’s" and "Putin's" (no lone "s" either)."""
+    assert clean_title("Putin’s ‘Succession’ plan for O’Reilly’s show") == "Putin's ‘Succession’ plan for O'Reilly's show"
+    assert clean_text("<p>Lukashenko’s regime</p>")[0] == "Lukashenko's regime"

@@ -83,3 +83,12 @@ def test_demo_watchlist_loads():
 
     rules = load_watchlist(SEEDS_DIR / "demo" / "watchlist.yaml")
     assert {r.id for r in rules} == {"belarus-leadership", "kremlin-watch", "street-protests"}
+
+
+def test_a_rule_term_and_the_text_match_whatever_apostrophe_each_uses():
+    """Rules are typed with ' and feeds print ’ (cleaning straightens those; older indexed text may not be)."""
+    typed = Rule(id="typed", name="typed", phrases=("Kolesnikova's lawyers",))
+    pasted = Rule(id="pasted", name="pasted", keywords=("Babariko’s",))
+    matcher = WatchlistMatcher([typed, pasted])
+    assert [r.id for r, _ in matcher.match(article("Maria Kolesnikova’s lawyers asked for an open court."))] == ["typed"]
+    assert [r.id for r, _ in matcher.match(article("Viktar Babariko's supporters queued."))] == ["pasted"]

@@ -9,6 +9,7 @@ from typing import Any
 
 from elasticsearch import BadRequestError, Elasticsearch, NotFoundError
 
+from newswatch.pipelines.clean import straight_apostrophes
 from newswatch.settings import Settings
 
 # Markers the terminal view turns into bold and the web view into <mark>. C1 control characters: cleaning
@@ -170,7 +171,7 @@ def build_query(req: SearchRequest) -> dict[str, Any]:
         if req.until:
             rng["lte"] = date_bound(req.until, "--until")
         filters.append({"range": {"published_at": rng}})
-    text = simple_query(req.query)
+    text = simple_query(straight_apostrophes(req.query))  # as cleaning wrote the articles: "Putin’s" is "Putin's"
     must = (
         [{"simple_query_string": {"query": text, "fields": SEARCHED_FIELDS, "default_operator": "and"}}]
         if text.strip()

@@ -18,6 +18,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from newswatch.paths import SEEDS_DIR
+from newswatch.pipelines.clean import straight_apostrophes
 from newswatch.pipelines.enrich import Knowledge
 from newswatch.pipelines.match import WatchlistMatcher
 from newswatch.pipelines.watchlist import (
@@ -134,9 +135,9 @@ def candidates_query(rule: Rule) -> dict:
     should: list[dict] = []
     for e in rule.entities:
         should.append({"terms": {"actors.name": list(e.actor_names)}})
-        should += [{"match_phrase": {field: form}} for form in e.surface_forms for field in PHRASE_FIELDS]
+        should += [{"match_phrase": {field: straight_apostrophes(form)}} for form in e.surface_forms for field in PHRASE_FIELDS]
     for term in (*rule.keywords, *rule.phrases):
-        should += [{"match_phrase": {field: term}} for field in PHRASE_FIELDS]
+        should += [{"match_phrase": {field: straight_apostrophes(term)}} for field in PHRASE_FIELDS]
     return {"bool": {"should": should, "minimum_should_match": 1}}
 
 
