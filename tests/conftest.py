@@ -87,8 +87,7 @@ def drop_indices(settings: Settings) -> None:
 
     es = connect(settings)
     es.options(ignore_status=404).indices.delete(index=f"{settings.index_prefix}-*", expand_wildcards="all")
-    for name in ("articles", "copies", "alerts", "feeds", "deadletter"):
-        es.options(ignore_status=404).indices.delete_index_template(name=f"{settings.index_prefix}-{name}")
+    es.options(ignore_status=404).indices.delete_index_template(name=f"{settings.index_prefix}-*")
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -19,7 +19,7 @@ from newswatch.paths import PROJECT_ROOT
 from newswatch.pipelines.pipeline import run
 from newswatch.settings import Settings
 from newswatch.store import connect, ensure_indices
-from tests.conftest import demo_batch
+from tests.conftest import demo_batch, drop_indices
 
 pytestmark = pytest.mark.integration
 DASK_SH = PROJECT_ROOT / "infra" / "dask.sh"
@@ -157,9 +157,7 @@ def dask_settings(es_settings: Settings, dask_cluster: Cluster) -> Iterator[Sett
     prefix = f"{es_settings.index_prefix}-dask"
     settings = es_settings.model_copy(update={"index_prefix": prefix, "runner": "dask", "dask_address": dask_cluster.address})
     yield settings
-    es = connect(settings)  # its indices go with es_settings' (same prefix); its templates are its own
-    for name in ("articles", "copies", "alerts", "feeds"):
-        es.options(ignore_status=404).indices.delete_index_template(name=f"{settings.index_prefix}-{name}")
+    drop_indices(settings)
 
 
 def test_workers_run_this_checkout(dask_cluster: Cluster):

@@ -16,8 +16,9 @@ from newswatch.interfaces.web.app import create_app
 from newswatch.interfaces.web.security import WebConfigError, hash_password
 from newswatch.interfaces.web.server import build
 from newswatch.query.search import HIGHLIGHT
+from tests.conftest import drop_indices
 from tests.test_e2e import NEWSWATCH, error_lines, newswatch
-from tests.web_support import HOSTILE_SOURCE, drop_indices, free_port, index_demo
+from tests.web_support import HOSTILE_SOURCE, free_port, index_demo
 
 pytestmark = pytest.mark.integration
 TOKEN = "test-token-0123456789abcdef"

@@ -13,7 +13,8 @@ import pytest
 
 from newswatch.interfaces.web.app import create_app
 from newswatch.paths import PROJECT_ROOT
-from tests.web_support import HOSTILE_SOURCE, LiveServer, drop_indices, index_demo
+from tests.conftest import drop_indices
+from tests.web_support import HOSTILE_SOURCE, LiveServer, index_demo
 
 pytestmark = pytest.mark.integration
 CHROMIUM = Path(os.environ.get("NEWSWATCH_CHROMIUM", "/usr/bin/chromium"))

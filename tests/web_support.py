@@ -66,13 +66,6 @@ def index_demo(root: Path) -> Settings:
     return settings
 
 
-def drop_indices(settings: Settings) -> None:
-    es = connect(settings)
-    es.options(ignore_status=404).indices.delete(index=f"{settings.index_prefix}-*", expand_wildcards="all")
-    for name in ("articles", "copies", "alerts", "feeds"):
-        es.options(ignore_status=404).indices.delete_index_template(name=f"{settings.index_prefix}-{name}")
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
