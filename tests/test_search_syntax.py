@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from newswatch.query.search import SearchRequest, search, simple_query
+from newswatch.query.search import QueryError, SearchRequest, matching, search, simple_query
 
 HARBOUR = "Harbour Bank reports higher quarterly profit as lending grows"
 RIVERTON = "Riverton council approves new cycle lanes after long debate"
@@ -50,3 +50,19 @@ def test_or_and_not_no_longer_return_nothing(indexed):
     es, settings, _ = indexed
     assert search(es, settings, SearchRequest("Harbour OR Slack"))["total"] == 1
     assert search(es, settings, SearchRequest("Harbour NOT Slack"))["total"] == 1
+
+
+def test_titles_quote_the_query_as_typed_and_count_in_words():
+    assert matching(1, '"Lukashenko\'s disputed"') == '1 article matches “"Lukashenko\'s disputed"”'
+    assert matching(1_234, "Putin") == "1,234 articles match “Putin”"
+
+
+@pytest.mark.integration
+def test_a_page_long_query_that_elasticsearch_refuses_is_one_short_line(indexed):
+    es, settings, _ = indexed
+    query = " | ".join(f"word{i}" for i in range(5000))  # more clauses than Elasticsearch takes
+    with pytest.raises(QueryError) as refused:
+        search(es, settings, SearchRequest(query))
+    message = str(refused.value)
+    assert message.startswith("Elasticsearch rejected the query “word0 | word1") and f"({len(query):,} characters)" in message
+    assert len(message) < 600 and "\n" not in message

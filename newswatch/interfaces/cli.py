@@ -29,7 +29,9 @@ from newswatch.query.search import (
     check_search,
     check_stats,
     list_alerts,
+    matching,
     search,
+    shown,
     stats,
 )
 from newswatch.settings import Settings, load_settings
@@ -331,8 +333,8 @@ def search_cmd(
             h["snippet"] = h["snippet"].replace(HIGHLIGHT[0], "").replace(HIGHLIGHT[1], "")
         _json(result)
         return
-    run_as = f" (run as {result['query_as_run']!r})" if "query_as_run" in result else ""
-    table = Table(title=plain(f"{result['total']} articles match {query!r}{run_as} (page {page})"), show_lines=True)
+    run_as = f" (run as {shown(result['query_as_run'])})" if "query_as_run" in result else ""
+    table = Table(title=plain(f"{matching(result['total'], query)}{run_as} (page {page})"), show_lines=True)
     for col in ("published", "source", "title / snippet", "actors", "topics"):
         table.add_column(col)
     for h in result["hits"]:
@@ -363,7 +365,7 @@ def stats_cmd(
     if as_json:
         _json(result)
         return
-    out.print(plain(f"{result['total']} articles match {query!r}"))
+    out.print(plain(matching(result["total"], query)))
     for name in ("actors", "topics", "sources", "per_day"):
         table = Table(title=name.replace("_", " "))
         table.add_column(name)

@@ -19,6 +19,7 @@ from newswatch.settings import Settings
 HIGHLIGHT = ("\x80", "\x81")
 # Each text field twice: as the standard analyzer indexes it, and as ``.words`` (the classic analyzer,
 # which drops English possessives): "Lukashenko" then finds "Lukashenko's", one token to the standard one.
+SHOWN_QUERY_CHARS = 120  # a pasted page as a query must not become a page-long error line or title
 MAX_ANALYZED_OFFSET = 1_000_000  # Elasticsearch's default index.highlight.max_analyzed_offset
 SEARCHED_FIELDS = ["title^3", "title.words^3", "text", "text.words", "actors.name.text^2"]
 _RELATIVE = re.compile(r"^(\d+)([mhdwMy])$")
@@ -209,7 +210,7 @@ def search(es: Elasticsearch, settings: Settings, req: SearchRequest) -> dict[st
             },
         )
     except BadRequestError as exc:
-        raise QueryError(f"Elasticsearch rejected the query {req.query!r}: {_reason(exc)}") from None
+        raise QueryError(f"Elasticsearch rejected the query {shown(req.query)}: {_reason(exc)}") from None
     except NotFoundError:
         raise nothing_indexed(settings) from None
     hits = []
@@ -225,6 +226,19 @@ def search(es: Elasticsearch, settings: Settings, req: SearchRequest) -> dict[st
     return result
 
 
+def shown(query: str) -> str:
+    """A query as messages and titles quote it: as typed, in typographic quotes (a phrase's own quotes need no
+    escaping), cut after ``SHOWN_QUERY_CHARS`` characters."""
+    if len(query) > SHOWN_QUERY_CHARS:
+        query = f"{query[:SHOWN_QUERY_CHARS]}… ({len(query):,} characters)"
+    return f"“{query}”"
+
+
+def matching(total: int, query: str) -> str:
+    """'1 article matches “Putin”', '3 articles match “Putin”'."""
+    return f"{total:,} article matches {shown(query)}" if total == 1 else f"{total:,} articles match {shown(query)}"
+
+
 def nothing_indexed(settings: Settings) -> QueryError:
     return QueryError(
         f"nothing is indexed under {settings.articles_alias} yet (setting index_prefix {settings.index_prefix!r}): "
@@ -235,7 +249,7 @@ def nothing_indexed(settings: Settings) -> QueryError:
 def _reason(exc: BadRequestError) -> str:
     try:
         root = exc.body["error"]["root_cause"][0]
-        return f"{root.get('type')}: {root.get('reason')}"
+        return f"{root.get('type')}: {str(root.get('reason'))[:300]}"
     except (TypeError, KeyError, IndexError):
         return str(exc.message)
 
@@ -268,7 +282,7 @@ def stats(es: Elasticsearch, settings: Settings, req: SearchRequest, top: int = 
             },
         )
     except BadRequestError as exc:
-        raise QueryError(f"Elasticsearch rejected the query {req.query!r}: {_reason(exc)}") from None
+        raise QueryError(f"Elasticsearch rejected the query {shown(req.query)}: {_reason(exc)}") from None
     except NotFoundError:
         raise nothing_indexed(settings) from None
     aggs = resp["aggregations"]
