@@ -28,6 +28,12 @@ def test_operators_are_translated(typed, run_as, _):
     assert simple_query(typed) == run_as
 
 
+def test_operator_words_with_nothing_to_join_are_words_and_two_nots_cancel():
+    assert [simple_query(q) for q in ("AND", "OR OR", "NOT", "(NOT)")] == ["AND", "OR OR", "NOT", "(NOT)"]
+    assert simple_query("NOT NOT Belarus") == "Belarus"
+    assert simple_query("Harbour NOT NOT NOT Belarus") == "Harbour -Belarus"
+
+
 def test_queries_without_operator_words_are_left_alone():
     for query in ('Lukashenko "street protests"', "a | b -c", "or and not", '"Google OR Slack"', "(a b"):
         assert simple_query(query) == query

@@ -104,9 +104,10 @@ def simple_query(query: str) -> str:
     """The query in simple_query_string syntax, with AND, OR and NOT (upper case, as users type them)
     turned into the operators it knows: all words required, ``|``, ``-``. AND binds tighter than OR, as
     users expect (``a b OR c`` is ``(a b) | c``; the raw syntax alone reads left to right). A query
-    without these words is passed on unchanged; quoted phrases are never touched."""
+    without these words, or with nothing else (``AND`` alone is the word), is passed on unchanged; quoted
+    phrases are never touched. NOT NOT cancels out."""
     tokens = _TOKEN.findall(query)
-    if not any(t in OPERATORS for t in tokens):
+    if not any(t in OPERATORS for t in tokens) or all(t in OPERATORS or t in ("(", ")") for t in tokens):
         return query
     return _render(_tree(_translate(tokens)))
 
@@ -117,7 +118,7 @@ def _translate(tokens: list[str]) -> list[str]:
     for token in tokens:
         op = OPERATORS.get(token)
         if op is not None:
-            negate = negate or op == "-"
+            negate = negate != (op == "-")
             if op == "|":
                 out.append("|")
             continue
