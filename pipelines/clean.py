@@ -103,6 +103,11 @@ def _remove_keep_tail(el: etree._Element) -> None:
     parent.remove(el)
 
 
+def without_control_characters(text: str) -> str:
+    """The text without control, zero-width and bidirectional formatting characters (tabs and newlines stay)."""
+    return _CONTROL.sub("", text)
+
+
 def straight_apostrophes(text: str) -> str:
     """The text with its typographic apostrophes as ASCII ones: feed text, queries and rule terms alike, so
     "Lukashenko’s" and "Lukashenko's" are one word to search, watch rules and alerts. Length is kept."""

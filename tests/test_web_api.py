@@ -45,6 +45,11 @@ def test_search_finds_the_seed_article_with_marked_snippets(client):
     assert "<mark>Lukashenko</mark>" in hit["snippet_html"] and HIGHLIGHT[0] not in hit["snippet"]
 
 
+def test_the_search_page_shows_the_query_back_without_control_characters(client):
+    page = client.get("/search", params={"q": "Luka\x1b[31mshenko\u202e\x80"}).text
+    assert "Luka[31mshenko" in page and not any(c in page for c in "\x1b\u202e\x80")
+
+
 def test_search_filters_narrow_and_bad_filters_are_400(client):
     assert client.get("/api/v1/search", params={"actor": "Harbour Bank"}).json()["total"] == 1
     assert client.get("/api/v1/search", params={"source": ["Demo Wire"]}).json()["total"] == 1

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Query, Request
 
+from newswatch.pipelines.clean import without_control_characters
 from newswatch.query.alerts import AlertFilter
 from newswatch.query.search import SearchRequest
 
@@ -28,9 +29,10 @@ def search_request(
     page: int = 1,
     size: int = 20,
 ) -> SearchRequest:
-    """The search filters: the CLI's options as query parameters (repeat a filter to require several)."""
-    return SearchRequest(q, _clean(actor), _clean(topic), _clean(source), _clean(lang), since.strip() or None, until.strip() or None,
-                         sort, page, size)  # fmt: skip
+    """The search filters: the CLI's options as query parameters (repeat a filter to require several). The
+    query loses control and bidirectional formatting characters: the page shows it back three times."""
+    filters = (_clean(actor), _clean(topic), _clean(source), _clean(lang))
+    return SearchRequest(without_control_characters(q), *filters, since.strip() or None, until.strip() or None, sort, page, size)
 
 
 def alert_filter(rule: str = "", status: str = "", since: str = "", until: str = "", page: int = 1, size: int = 50) -> AlertFilter:
