@@ -44,6 +44,9 @@ while True:
 """
 
 
+_temporary = False  # whether this command started a temporary server
+
+
 def start_temporary_api() -> Callable[[], None]:
     """Start Prefect's temporary server now, unless a server is configured; returns the wait until it answers.
 
@@ -62,9 +65,6 @@ def start_temporary_api() -> Callable[[], None]:
     os.environ["PREFECT_API_URL"] = url
     timeout = float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180"))
     return lambda: _wait_until_healthy(server, url, timeout)
-
-
-_temporary = False  # whether this command started a temporary server
 
 
 def without_heartbeats() -> contextlib.AbstractContextManager:
