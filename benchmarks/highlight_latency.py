@@ -20,7 +20,7 @@ import uuid
 from elasticsearch import Elasticsearch, helpers
 
 from benchmarks.end_to_end import mixed_articles
-from newswatch.query.search import HIGHLIGHT, MAX_ANALYZED_OFFSET, SEARCHED_FIELDS
+from newswatch.query.search import HIGHLIGHT_REQUEST, SearchRequest, build_query
 from newswatch.settings import load_settings
 from newswatch.store import connect
 
@@ -47,20 +47,7 @@ def fill(es: Elasticsearch, index: str, offsets: bool, articles: list[tuple[str,
 
 def search_ms(es: Elasticsearch, index: str, query: str) -> float:
     start = time.perf_counter()
-    es.search(
-        index=index,
-        size=20,
-        query={"simple_query_string": {"query": query, "fields": SEARCHED_FIELDS, "default_operator": "and"}},
-        highlight={
-            "pre_tags": [HIGHLIGHT[0]],
-            "post_tags": [HIGHLIGHT[1]],
-            "fields": {
-                "title": {"number_of_fragments": 0, "matched_fields": ["title", "title.words"]},
-                "text": {"fragment_size": 160, "number_of_fragments": 2, "matched_fields": ["text", "text.words"]},
-            },
-            "max_analyzed_offset": MAX_ANALYZED_OFFSET,
-        },
-    )
+    es.search(index=index, size=20, query=build_query(SearchRequest(query)), highlight=HIGHLIGHT_REQUEST)
     return (time.perf_counter() - start) * 1000
 
 

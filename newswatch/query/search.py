@@ -17,11 +17,22 @@ from newswatch.settings import Settings
 # survive Elasticsearch trimming each fragment's ends as Java's String.trim() does (everything up to
 # U+0020): C0 markers such as \x02 were lost where a fragment starts or ends with the match.
 HIGHLIGHT = ("\x80", "\x81")
+SHOWN_QUERY_CHARS = 120  # a pasted page as a query must not become a page-long error line or title
 # Each text field twice: as the standard analyzer indexes it, and as ``.words`` (the classic analyzer,
 # which drops English possessives): "Lukashenko" then finds "Lukashenko's", one token to the standard one.
-SHOWN_QUERY_CHARS = 120  # a pasted page as a query must not become a page-long error line or title
-MAX_ANALYZED_OFFSET = 1_000_000  # Elasticsearch's default index.highlight.max_analyzed_offset
 SEARCHED_FIELDS = ["title^3", "title.words^3", "text", "text.words", "actors.name.text^2"]
+# The snippets search shows, marked through both analyses of each field. The highlighter re-analyzes the
+# text (the index keeps no offsets); past Elasticsearch's default limit on that (max_text_chars may exceed
+# it) it marks what lies within instead of failing the search.
+HIGHLIGHT_REQUEST = {
+    "pre_tags": [HIGHLIGHT[0]],
+    "post_tags": [HIGHLIGHT[1]],
+    "fields": {
+        "title": {"number_of_fragments": 0, "matched_fields": ["title", "title.words"]},
+        "text": {"fragment_size": 160, "number_of_fragments": 2, "matched_fields": ["text", "text.words"]},
+    },
+    "max_analyzed_offset": 1_000_000,
+}
 _RELATIVE = re.compile(r"^(\d+)([mhdwMy])$")
 
 
@@ -198,17 +209,7 @@ def search(es: Elasticsearch, settings: Settings, req: SearchRequest) -> dict[st
             size=req.size,
             track_total_hits=True,
             source_excludes=["minhash", "minhash_bands", "text"],
-            highlight={
-                "pre_tags": [HIGHLIGHT[0]],
-                "post_tags": [HIGHLIGHT[1]],
-                "fields": {
-                    "title": {"number_of_fragments": 0, "matched_fields": ["title", "title.words"]},
-                    "text": {"fragment_size": 160, "number_of_fragments": 2, "matched_fields": ["text", "text.words"]},
-                },
-                # the highlighter re-analyzes the text; past the index's limit (max_text_chars may exceed it)
-                # it marks what lies within instead of failing the search
-                "max_analyzed_offset": MAX_ANALYZED_OFFSET,
-            },
+            highlight=HIGHLIGHT_REQUEST,
         )
     except BadRequestError as exc:
         raise QueryError(f"Elasticsearch rejected the query {shown(req.query)}: {_reason(exc)}") from None
