@@ -15,6 +15,7 @@ import json
 import os
 import sys
 import time
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -129,30 +130,48 @@ class DeadLetterFn(_ElasticsearchFn):
         yield from (r["id"] for r in records)
 
 
-def band_entries(a: dict) -> Iterator[tuple[str, tuple]]:
-    """One entry per LSH band: (band key, (has prior story, sort key, id, cluster id)). No signature: a band
-    entry exists 32 times per article, and only the rare articles that share a band need theirs."""
-    has_prior = a["cluster"]["id"] != a["id"]
-    entry = (0 if has_prior else 1, sort_key(a), a["id"], a["cluster"]["id"])
+BUCKET_CHARS = 3  # band keys end in hex digits: their last three spread the entries over 4,096 shuffle keys
+SEP = "\x1f"  # in no band key, date or id
+
+
+def band_entries(a: dict) -> Iterator[tuple[str, str]]:
+    """One entry per LSH band, as one string (band key, has prior story, sort key, id, cluster id), keyed by
+    a bucket of band keys. A local pipeline's runner holds every entry of a run as a Python object under its
+    shuffle key (5,000 articles: 160,000 entries, nearly every band key unique): one short string under one
+    of a few thousand keys takes a third of the memory of a tuple of strings under a key of its own. No
+    signature: a band entry exists 32 times per article, and only the rare articles that share a band need theirs."""
+    published, aid = sort_key(a)
+    tail = f"{0 if a['cluster']['id'] != aid else 1}{SEP}{published}{SEP}{aid}{SEP}{a['cluster']['id']}"
     for key in a["minhash_bands"]:
-        yield key, entry
+        yield key[-BUCKET_CHARS:], f"{key}{SEP}{tail}"
 
 
 SELF = ("self",)  # "this article is a candidate copy: send its signature along"
 
 
-def candidate_copies(kv: tuple[str, Iterable[tuple]]) -> Iterator[tuple[str, tuple]]:
+def shared_bands(entries: Iterable[str]) -> Iterator[list[tuple]]:
+    """The entries of one bucket grouped by band key, for each band that more than one article has:
+    members as (0 if it has a prior story else 1, sort key, id, cluster id)."""
+    bands: dict[str, list[tuple]] = defaultdict(list)
+    for e in entries:
+        key, flag, published, aid, cluster_id = e.split(SEP)
+        bands[key].append((int(flag), (published, aid), aid, cluster_id))
+    return (members for members in bands.values() if len(members) > 1)
+
+
+def candidate_copies(kv: tuple[str, Iterable[str]]) -> Iterator[tuple[str, tuple]]:
     """Articles sharing a band: each one not yet resolved against the index is a candidate copy of every
     earlier one (an indexed story counts as earliest). Keyed by the earlier article, to fetch its signature,
     and by the candidate itself, to fetch its own."""
-    members = sorted(kv[1], key=lambda m: (m[0], m[1]))
-    for i, m in enumerate(members):
-        if m[0] == 0:  # already resolved against the index
-            continue
-        earlier = [e for e in members[:i] if e[2] != m[2]]
-        yield from ((e[2], (m[2], e[0], e[1], e[3])) for e in earlier)
-        if earlier:
-            yield m[2], SELF
+    for band in shared_bands(kv[1]):
+        members = sorted(band, key=lambda m: (m[0], m[1]))
+        for i, m in enumerate(members):
+            if m[0] == 0:  # already resolved against the index
+                continue
+            earlier = [e for e in members[:i] if e[2] != m[2]]
+            yield from ((e[2], (m[2], e[0], e[1], e[3])) for e in earlier)
+            if earlier:
+                yield m[2], SELF
 
 
 def with_signature(kv: tuple[str, dict]) -> Iterator[tuple[str, tuple]]:
