@@ -35,6 +35,8 @@ from newswatch.pipelines.pipeline import run as run_pipeline
 from newswatch.settings import Settings, load_settings
 from newswatch.store import StoreUnavailable, check_available, connect, ensure_indices, safe_url
 
+ITEMS_KEPT = "new items are kept in the raw store for the next run"  # why a store outage loses nothing
+
 
 @dataclass
 class MonitorReport:
@@ -127,7 +129,7 @@ def monitor_once(settings: Settings, force: bool = False) -> MonitorReport:
         ensure_indices(es, settings)
         states = feed_state.load_states(es, settings, feeds)
     except (StoreUnavailable, TransportError, ApiError) as exc:
-        states, outage = {}, f"{_store_error(exc, settings)}: new items are kept in the raw store for the next run"
+        states, outage = {}, f"{_store_error(exc, settings)}: {ITEMS_KEPT}"
     feeds = [feed_state.with_moves(f, states.get(f.id)) for f in feeds]
     due = feeds if force else [f for f in feeds if feed_state.is_due(states.get(f.id))]
     with report.timed("poll"):
@@ -165,7 +167,7 @@ def land_items(results: list[FeedResult], states: dict[str, dict], es: Elasticse
     try:
         feed_state.save_states(es, settings, new_states)
     except (TransportError, ApiError) as exc:
-        report.error(f"{_store_error(exc, settings)}: new items are kept in the raw store for the next run")
+        report.error(f"{_store_error(exc, settings)}: {ITEMS_KEPT}")
         return False
     return True
 

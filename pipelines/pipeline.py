@@ -141,7 +141,8 @@ def band_entries(a: dict) -> Iterator[tuple[str, str]]:
     of a few thousand keys takes a third of the memory of a tuple of strings under a key of its own. No
     signature: a band entry exists 32 times per article, and only the rare articles that share a band need theirs."""
     published, aid = sort_key(a)
-    tail = f"{0 if a['cluster']['id'] != aid else 1}{SEP}{published}{SEP}{aid}{SEP}{a['cluster']['id']}"
+    cluster_id = a["cluster"]["id"]
+    tail = f"{0 if cluster_id != aid else 1}{SEP}{published}{SEP}{aid}{SEP}{cluster_id}"
     for key in a["minhash_bands"]:
         yield key[-BUCKET_CHARS:], f"{key}{SEP}{tail}"
 
