@@ -92,7 +92,7 @@ class Settings(BaseSettings):
     # before it in Elasticsearch, so memory stays flat however many items wait.
     pipeline_chunk_items: int = Field(default=5000, ge=1)
     # glibc heap arenas per process for the run and its local worker processes (pipelines/memory.py); 0 = glibc's default
-    malloc_arena_max: int = Field(default=2, ge=0)
+    malloc_arena_max: int = Field(default=1, ge=0)
     batch_max_attempts: int = 3  # a raw batch failing this many runs is quarantined (see `newswatch batches`)
     deadletter_raw_chars: int = 20_000  # how much of a rejected raw item the dead-letter record keeps
     summary_batch_size: int = 1000  # story clusters summarised per aggregation and bulk update
