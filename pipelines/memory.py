@@ -5,8 +5,8 @@ in one arena serves only the threads using it. The runner and each local Beam wo
 (gRPC data channels, bundle processing), so each process would keep the high-water mark of several
 arenas. Two arenas per process cut the peak of a 5,000-item pipeline run by a sixth (runner and two
 workers: 2.24 → 1.89 GB, see the README) at the same speed; one arena took another 60–300 MB off a
-10,000-article run (the summed peak 1,732–1,739 MB vs 1,798–2,038), again at the same speed: Python's
-small objects come from its own allocator under the GIL, so the threads hardly contend for the one lock.
+10,000-article run (the summed peak 1,732–1,739 MB vs 1,798–2,038), again at the same speed (measured;
+likely because Python's small objects come from its own allocator under the GIL, not from malloc).
 
 Trimming: Python frees a step's buffers, but glibc keeps freed heap pages mapped for reuse, so a
 process's resident size would stay at its largest step plus the next one. ``malloc_trim`` returns them:
